@@ -1,0 +1,102 @@
+"""Checkpoints: plain tensors plus a JSON-able config, loaded with `weights_only=True`.
+
+Two kinds share one format version:
+* 'train': everything to resume (G, D, optional EMA G, optimisers, RNG states, epoch, step);
+* 'generator': what `generate` needs (one G, often fp16) - the release files.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import torch
+
+from cgan.conditioning import Conditioning
+from cgan.errors import CganError
+from cgan.files import atomic_write
+from cgan.models import Discriminator, Generator
+
+FORMAT_VERSION = 1
+ARCH = "dcgan64"
+
+
+def build_generator(cfg: dict) -> Generator:
+    return Generator(cfg["z_dim"], Conditioning.from_config(cfg["cond"]).dim, cfg["base_channels"])
+
+
+def build_discriminator(cfg: dict) -> Discriminator:
+    from cgan.colors import EYE_COLORS, HAIR_COLORS
+    cond = Conditioning.from_config(cfg["cond"])
+    acgan = cfg["loss"] == "acgan"
+    # ACGAN's D reads the class from the image alone (Odena et al.); the others see the tags.
+    return Discriminator(0 if acgan else cond.dim, cfg["base_channels"], norm=cfg["d_norm"],
+                         aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None)
+
+
+def save_checkpoint(obj: dict, path: str | Path) -> None:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    data = buf.getvalue()
+    atomic_write(path, lambda f: f.write(data))
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load safely: code-carrying pickles are refused, and the format is checked before use."""
+    path = Path(path)
+    if not path.is_file():
+        raise CganError(f"{path}: no such checkpoint")
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if not head.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive
+        kind = "an HTML page" if b"<html" in head.lower() or b"<!doctype" in head.lower() else "not a zip archive"
+        raise CganError(f"{path}: not a readable checkpoint ({kind}; {len(head)}+ bytes)")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        lines = [ln.strip() for ln in str(e).splitlines() if "Unsupported" in ln or "WeightsUnpickler" in ln]
+        raise CganError(f"{path}: refused to load: not a plain-tensor checkpoint "
+                        f"({lines[0] if lines else type(e).__name__})") from None
+    except Exception as e:  # zip errors, truncated files
+        raise CganError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(obj, dict) or "format_version" not in obj or "config" not in obj:
+        raise CganError(f"{path}: not a cgan checkpoint (no format_version/config)")
+    if obj["format_version"] > FORMAT_VERSION:
+        raise CganError(f"{path}: checkpoint format {obj['format_version']} is newer than this cgan "
+                        f"understands ({FORMAT_VERSION}); upgrade cgan")
+    arch = obj["config"].get("arch")
+    if arch != ARCH:
+        raise CganError(f"{path}: architecture {arch!r} is not {ARCH!r}")
+    return obj
+
+
+def generator_from_checkpoint(obj: dict, path: str | Path = "<checkpoint>") -> tuple[Generator, Conditioning, dict]:
+    """G in eval mode, float32 on the CPU; the EMA weights when the run kept them."""
+    cfg = obj["config"]
+    G = build_generator(cfg)
+    state = obj.get("G_ema") or obj["G"]
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+    try:
+        G.load_state_dict(state)
+    except RuntimeError as e:
+        msg = str(e).splitlines()[0]
+        raise CganError(f"{path}: weights do not fit the architecture in its config ({msg})") from None
+    G.eval()
+    return G, Conditioning.from_config(cfg["cond"]), cfg
+
+
+def load_generator(path: str | Path) -> tuple[Generator, Conditioning, dict]:
+    return generator_from_checkpoint(load_checkpoint(path), path)
+
+
+def export_generator(src: str | Path, dst: str | Path, fp16: bool = True) -> dict:
+    """Write a generator-only release checkpoint (EMA weights if present) and return its config."""
+    obj = load_checkpoint(src)
+    state = obj.get("G_ema") or obj["G"]
+    if fp16:
+        state = {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}
+    out = {"format_version": FORMAT_VERSION, "kind": "generator", "config": obj["config"], "G": state,
+           "epoch": obj.get("epoch", 0), "step": obj.get("step", 0)}
+    save_checkpoint(out, dst)
+    return obj["config"]

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from cgan.synth import synth_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared/data, or a visible skip when a fresh clone does not have it."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"real course data not present at {p} (only on the project's machines)")
+    return p
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Tests never read or fill the user's ~/.cache/cgan."""
+    monkeypatch.setenv("CGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    torch.set_num_threads(2)
+    yield
+
+
+@pytest.fixture(scope="session")
+def synth_extra(tmp_path_factory) -> Path:
+    return synth_dataset(tmp_path_factory.mktemp("synth_extra"), 256, "extra", seed=1)
+
+
+@pytest.fixture(scope="session")
+def synth_faces(tmp_path_factory) -> Path:
+    return synth_dataset(tmp_path_factory.mktemp("synth_faces"), 128, "faces", seed=2)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path

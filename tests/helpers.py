@@ -1,0 +1,22 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cgan.data import TaggedImages, load_tagged_folder
+from cgan.training import TrainOptions, train
+
+
+def quick_options(out: Path, **kw) -> TrainOptions:
+    base = dict(out=str(out), base_channels=8, batch_size=16, epochs=1, progress=False, seed=0)
+    base.update(kw)
+    return TrainOptions(**base)
+
+
+def load(d: Path) -> TaggedImages:
+    return load_tagged_folder(d, log=lambda m: None)
+
+
+def quick_train(data: TaggedImages, out: Path, **kw) -> Path:
+    return train(data, quick_options(out, **kw), log=lambda m: None)

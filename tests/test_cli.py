@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from cgan.cli import cli
+
+from conftest import write
+from helpers import load, quick_train
+
+
+@pytest.fixture(scope="module")
+def ckpt(synth_extra, tmp_path_factory):
+    return quick_train(load(synth_extra), tmp_path_factory.mktemp("run"), cond="pair", max_steps=3)
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_generate_twice_is_byte_identical(ckpt, tmp_path, synth_extra):
+    lines = (synth_extra / "tags.csv").read_text().splitlines()[:25]
+    tags = write(tmp_path / "t.txt", "\n".join(f"{i + 1},{ln.split(',')[1]}" for i, ln in enumerate(lines)) + "\n")
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    assert run("generate", tags, "--ckpt", ckpt, "-o", a).exit_code == 0
+    assert run("generate", tags, "--ckpt", ckpt, "-o", b).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+    with Image.open(a) as im:
+        assert im.size == (320, 320) and im.mode == "RGB"
+
+
+def test_more_lines_more_rows(ckpt, tmp_path, synth_extra):
+    pair = (synth_extra / "tags.csv").read_text().splitlines()[0].split(",")[1]
+    tags = write(tmp_path / "t.txt", "".join(f"{i},{pair}\n" for i in range(1, 8)))
+    assert run("generate", tags, "--ckpt", ckpt, "-o", tmp_path / "g.png").exit_code == 0
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.size == (320, 128)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("1,blue hair blue eyes\n2,teal hair red eyes\n", "t.txt:2: unknown hair colour 'teal'"),
+    ("1,blue hair blue eyes\n2 blue hair\n", "t.txt:2: expected 'id,tags'"),
+])
+def test_bad_tags_file_exit_2_and_nothing_written(ckpt, tmp_path, content, message):
+    tags = write(tmp_path / "t.txt", content)
+    out = tmp_path / "out.png"
+    r = run("generate", tags, "--ckpt", ckpt, "-o", out)
+    assert r.exit_code == 2
+    assert message in r.output and r.output.count("\n") == 1
+    assert not out.exists()
+
+
+def test_unknown_release_name(tmp_path):
+    r = run("generate", "--ckpt", "no-such-model", "-o", tmp_path / "x.png")
+    assert r.exit_code == 2 and "unknown release name 'no-such-model'" in r.output
+
+
+def test_train_and_synth_from_the_command_line(tmp_path):
+    assert run("data", "synth", "--out", tmp_path / "d", "--n", 40, "--format", "faces").exit_code == 0
+    r = run("train", "--data", tmp_path / "d", "--out", tmp_path / "run", "--base-channels", 8, "--batch-size", 16,
+            "--cond", "multi", "--loss", "acgan", "--max-steps", 2, "--threads", 2)
+    assert r.exit_code == 0, r.output
+    assert "faces format, 40 kept" in r.output
+    assert (tmp_path / "run" / "checkpoint.pt").exists()
+    r = run("train", "--data", tmp_path / "missing", "--out", tmp_path / "run2")
+    assert r.exit_code == 2 and "no such data folder" in r.output

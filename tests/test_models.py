@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import torch
+
+from cgan.models import BN_MOMENTUM, Discriminator, Generator
+
+
+def test_course_baseline_shapes_and_layers():
+    G = Generator(100, 119, 64)
+    assert G.text[0].in_features == 119 and G.text[0].out_features == 256
+    assert G.fc.in_features == 356 and G.fc.out_features == 4 * 4 * 512
+    convs = [m for m in G.net if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [m.kernel_size for m in convs] == [(5, 5)] * 4
+    assert [m.out_channels for m in convs] == [256, 128, 64, 3]
+    assert all(m.momentum == BN_MOMENTUM == 0.1 for m in G.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    x = G(torch.randn(2, 100), torch.zeros(2, 119))
+    assert x.shape == (2, 3, 64, 64) and x.abs().max() <= 1
+
+    D = Discriminator(119, 64)
+    assert [m.out_channels for m in D.features if isinstance(m, torch.nn.Conv2d)] == [64, 128, 256, 512]
+    assert D.join[0].kernel_size == (1, 1) and D.join[0].in_channels == 512 + 256
+    logit, h, e = D(x, torch.zeros(2, 119))
+    assert logit.shape == (2,) and h is None and e is None
+
+
+def test_acgan_heads_and_unconditional():
+    D = Discriminator(0, 32, aux=(12, 11))
+    logit, h, e = D(torch.randn(3, 3, 64, 64))
+    assert logit.shape == (3,) and h.shape == (3, 12) and e.shape == (3, 11)
+    G = Generator(100, 0, 32)
+    assert G(torch.randn(3, 100)).shape == (3, 3, 64, 64)
+
+
+def test_wgan_critic_has_no_batch_norm():
+    D = Discriminator(23, 32, norm="layer")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
+    # Per-sample normalisation: a sample's score does not depend on the rest of the batch.
+    x = torch.randn(4, 3, 64, 64)
+    c = torch.zeros(4, 23)
+    torch.testing.assert_close(D(x, c)[0][:1], D(x[:1], c[:1])[0])

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cgan.conditioning import Conditioning
+from cgan.errors import CganError
+from cgan.models import Generator
+from cgan.sampling import generate, noise, tag_seeds
+from cgan.tags import TagLine
+
+
+def tags(n):
+    return [TagLine(str(i + 1), "blue", "red", i + 1) for i in range(n)]
+
+
+@pytest.fixture
+def model():
+    import torch
+    torch.manual_seed(0)
+    G = Generator(100, 23, 8)
+    G.train()
+    for _ in range(2):  # non-trivial BatchNorm running statistics
+        G(torch.randn(16, 100), torch.rand(16, 23))
+    return G, Conditioning("multi", [("blue", "red"), ("green", "red")])
+
+
+def test_noise_is_per_seed():
+    assert np.array_equal(noise(3, 100).numpy(), np.random.RandomState(3).randn(100).astype(np.float32))
+
+
+def test_image_of_a_line_does_not_depend_on_the_file(model):
+    G, c = model
+    t25 = tags(25)
+    all25 = generate(G, c, tag_seeds(t25, 0), t25)
+    one = generate(G, c, tag_seeds(t25[7:8], 0), t25[7:8])
+    np.testing.assert_array_equal(all25[7], one[0])
+    again = generate(G, c, tag_seeds(t25, 0), t25)
+    np.testing.assert_array_equal(all25, again)
+    assert not np.array_equal(all25[0], all25[1])  # different ids, different noise
+    assert G.training  # the caller's mode is restored
+
+
+def test_seed_is_base_plus_id_and_must_be_integer():
+    assert tag_seeds(tags(3), 10) == [11, 12, 13]
+    with pytest.raises(CganError, match=r"t.txt:4: id 'x' must be an integer"):
+        tag_seeds([TagLine("x", "blue", "red", 4)], 0, "t.txt")
+
+
+def test_pair_model_refuses_unseen_pair(model):
+    G = Generator(100, 2, 8)
+    c = Conditioning("pair", [("blue", "red"), ("green", "red")])
+    bad = [TagLine("1", "blonde", "gray", 3)]
+    with pytest.raises(CganError, match=r"t.txt:3: the pair 'blonde hair gray eyes' was never seen"):
+        generate(G, c, [1], bad, path="t.txt")

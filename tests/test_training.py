@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+from cgan import losses
+from cgan.checkpoints import generator_from_checkpoint, load_checkpoint
+from cgan.errors import CganError
+from cgan.training import Trainer
+
+from helpers import load, quick_train
+
+
+@pytest.fixture(scope="module")
+def data(synth_extra):
+    return load(synth_extra)
+
+
+@pytest.mark.parametrize("loss, cond", [("gan", "pair"), ("acgan", "multi"), ("wgan-gp", "multi"), ("gan", "none")])
+def test_each_loss_trains_and_checkpoint_round_trips(data, tmp_path, loss, cond):
+    ckpt = quick_train(data, tmp_path / "run", loss=loss, cond=cond, max_steps=6, ema=0.9)
+    s = load_checkpoint(ckpt)
+    assert s["kind"] == "train" and s["step"] == 6 and s["epoch"] == 1
+    assert s["config"]["loss"] == loss and s["config"]["cond"]["kind"] == cond
+    t = Trainer(s["config"])
+    t.load_state(s)
+    for k, v in t.G.state_dict().items():
+        torch.testing.assert_close(v, s["G"][k], rtol=0, atol=0)
+    G, c, _ = generator_from_checkpoint(s)
+    assert c.kind == cond
+    rows = list(csv.DictReader(open(tmp_path / "run" / "losses.csv")))
+    assert len(rows) == 6 and all(float(r["d_loss"]) == float(r["d_loss"]) for r in rows)
+    assert (tmp_path / "run" / "samples" / "epoch_0001.png").exists()
+    if loss == "wgan-gp":
+        assert s["config"]["d_norm"] == "layer" and s["config"]["betas"] == [0.0, 0.9] and s["config"]["lr"] == 1e-4
+
+
+def test_same_seed_same_weights(data, tmp_path):
+    a = load_checkpoint(quick_train(data, tmp_path / "a", max_steps=4))
+    b = load_checkpoint(quick_train(data, tmp_path / "b", max_steps=4))
+    for k in a["G"]:
+        assert torch.equal(a["G"][k], b["G"][k]), k
+    c = load_checkpoint(quick_train(data, tmp_path / "c", max_steps=4, seed=1))
+    assert not all(torch.equal(a["G"][k], c["G"][k]) for k in a["G"])
+
+
+def test_resume_equals_an_uninterrupted_run(data, tmp_path):
+    straight = load_checkpoint(quick_train(data, tmp_path / "s", epochs=2, flip=True, ema=0.5))
+    quick_train(data, tmp_path / "r", epochs=1, flip=True, ema=0.5)
+    resumed = load_checkpoint(quick_train(data, tmp_path / "r", epochs=2, flip=True, ema=0.5, resume=True))
+    assert resumed["epoch"] == straight["epoch"] == 2 and resumed["step"] == straight["step"]
+    for part in ("G", "D", "G_ema"):
+        for k in straight[part]:
+            assert torch.equal(straight[part][k], resumed[part][k]), (part, k)
+    assert (tmp_path / "s" / "losses.csv").read_text() == (tmp_path / "r" / "losses.csv").read_text()
+
+
+def test_rows_of_an_interrupted_epoch_are_dropped_on_resume(data, tmp_path):
+    quick_train(data, tmp_path / "r", epochs=1)
+    with open(tmp_path / "r" / "losses.csv", "a") as f:
+        f.write("2,999,1.0,1.0\n")  # as if killed during epoch 2
+    quick_train(data, tmp_path / "r", epochs=2, resume=True)
+    steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "r" / "losses.csv"))]
+    assert 999 not in steps and steps == sorted(steps) and len(steps) == len(set(steps))
+
+
+def test_existing_run_needs_resume_and_same_settings(data, tmp_path):
+    quick_train(data, tmp_path / "r", max_steps=2)
+    with pytest.raises(CganError, match="pass --resume"):
+        quick_train(data, tmp_path / "r", max_steps=2)
+    with pytest.raises(CganError, match=r"cannot resume.*base_channels"):
+        quick_train(data, tmp_path / "r", base_channels=16, epochs=2, resume=True)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(data, tmp_path, monkeypatch):
+    ckpt = quick_train(data, tmp_path / "r", epochs=1)
+    before = ckpt.read_bytes()
+    monkeypatch.setattr(losses, "nonsaturating_g_loss", lambda x: x.mean() * float("nan"))
+    with pytest.raises(CganError, match=r"non-finite loss at epoch 2") as e:
+        quick_train(data, tmp_path / "r", epochs=2, resume=True)
+    assert e.value.exit_code == 3
+    assert ckpt.read_bytes() == before
+
+
+def test_acgan_needs_tags(data, tmp_path):
+    with pytest.raises(CganError, match="acgan needs tags"):
+        quick_train(data, tmp_path / "r", loss="acgan", cond="none")
