@@ -153,6 +153,32 @@ def export(src: Path, dst: Path, fp16: bool) -> None:
     _log(f"wrote {dst}: {dst.stat().st_size} bytes, sha256 {sha256_file(dst)}")
 
 
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--url", default=None, help="Fetch from this URL or local file instead of the manifest's URL.")
+@click.option("--list", "list_", is_flag=True, help="List the release models and assets in the manifest.")
+def download(name: str | None, url: str | None, list_: bool) -> None:
+    """Fetch a release checkpoint or asset into the cache ($CGAN_CACHE, default ~/.cache/cgan), sha256-checked.
+
+    Prints the path of the verified file. Bundled files are used as they are.
+
+    \b
+    Examples:
+      cgan download --list
+      cgan download cgan
+      cgan download lbpcascade_animeface --url ../shared/data/lbpcascade_animeface/lbpcascade_animeface.xml
+    """
+    from cgan.release import fetch, load_manifest
+
+    entries = load_manifest()
+    if list_ or name is None:
+        for key, e in sorted(entries.items()):
+            where = "bundled" if e.get("bundled") else (e.get("url") or "-")
+            click.echo(f"{key:24s} {e.get('kind', 'model'):9s} {e['sha256'][:12]}  {where}")
+        return
+    click.echo(fetch(name, url=url, manifest=entries, log=_log, progress=sys.stderr.isatty()))
+
+
 @cli.group(cls=_Group)
 def data() -> None:
     """Data sets: the procedural faces for tests and demos."""

@@ -35,7 +35,10 @@ def draw_face(hair: str, eyes: str, rng: np.random.RandomState, size: int = 64) 
     """One face, HWC uint8, drawn on a 64-px design and scaled to `size`."""
     s = 4  # draw 4x larger, then downsample: smooth edges, like real illustrations
     big = 64 * s
-    bg = tuple(int(v) for v in rng.randint(60, 256, size=3))
+    # Pale, low-saturation backgrounds: the hair is the picture's one strong colour, as in most
+    # of the course's images, so a short training can be scored on it.
+    grey = rng.randint(150, 246)
+    bg = tuple(int(np.clip(grey + v, 0, 255)) for v in rng.randint(-25, 26, size=3))
     im = Image.new("RGB", (big, big), bg)
     d = ImageDraw.Draw(im)
     cx = 32 + rng.randint(-2, 3)

@@ -140,7 +140,10 @@ class Trainer:
     def _update_ema(self) -> None:
         if self.G_ema is None:
             return
-        decay = self.cfg["ema"]
+        # Warm-up (as TF's ExponentialMovingAverage with num_updates): early on, the average would
+        # otherwise be mostly the random initialisation.
+        t = self.step_count
+        decay = min(self.cfg["ema"], (1 + t) / (10 + t))
         for pe, p in zip(self.G_ema.parameters(), self.G.parameters()):
             pe.lerp_(p, 1.0 - decay)
         for be, b in zip(self.G_ema.buffers(), self.G.buffers()):

@@ -1,0 +1,26 @@
+# Sourced by run_cgan.sh, run_gan.sh and scripts/test.sh: make sure a Python with cgan's
+# requirements exists and export CGAN_PY. Installs only when requirements changed (a stamp file),
+# so a warm run costs nothing. Set CGAN_PYTHON to use an interpreter you already set up.
+CGAN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PYTHONPATH="$CGAN_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+cgan_setup() {  # cgan_setup REQUIREMENTS_FILE
+    local req="$CGAN_ROOT/$1"
+    if [ -n "${CGAN_PYTHON:-}" ]; then CGAN_PY="$CGAN_PYTHON"; export CGAN_PY; return 0; fi
+    local venv="${CGAN_VENV:-$CGAN_ROOT/.venv}"
+    if [ ! -x "$venv/bin/python" ]; then
+        command -v python3 >/dev/null || { echo "cgan: error: python3 not found (need Python >= 3.10)" >&2; return 1; }
+        echo "cgan: creating $venv" >&2
+        python3 -m venv "$venv" || { echo "cgan: error: python3 -m venv failed (apt-get install python3-venv?)" >&2; return 1; }
+    fi
+    local want have
+    want="$(cat "$CGAN_ROOT"/requirements*.txt "$req" | sha256sum | cut -c1-16)"
+    have="$(cat "$venv/.cgan-stamp-$1" 2>/dev/null || true)"
+    if [ "$want" != "$have" ]; then
+        echo "cgan: installing $1 into $venv (first run only)" >&2
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2 \
+            || { echo "cgan: error: pip install -r $1 failed" >&2; return 1; }
+        echo "$want" > "$venv/.cgan-stamp-$1"
+    fi
+    CGAN_PY="$venv/bin/python"
+    export CGAN_PY
+}
