@@ -65,3 +65,27 @@ def test_train_and_synth_from_the_command_line(tmp_path):
     assert (tmp_path / "run" / "checkpoint.pt").exists()
     r = run("train", "--data", tmp_path / "missing", "--out", tmp_path / "run2")
     assert r.exit_code == 2 and "no such data folder" in r.output
+
+
+def test_download_lists_and_fetches_with_url(tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    from cgan import release
+
+    payload = b"not really a model"
+    src = write(tmp_path / "m.bin", payload)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"entries": {"m": {"kind": "model", "filename": "m.pt", "url": str(src),
+                                                      "sha256": hashlib.sha256(payload).hexdigest()}}}))
+    monkeypatch.setattr(release, "MANIFEST", manifest)
+    monkeypatch.setattr(release, "load_manifest", lambda path=manifest: json.loads(path.read_text())["entries"])
+    r = run("download", "--list")
+    assert r.exit_code == 0 and r.output.startswith("m ")
+    r = run("download", "m")
+    assert r.exit_code == 0
+    fetched = r.output.strip().splitlines()[-1]
+    assert open(fetched, "rb").read() == payload
+    bad = write(tmp_path / "bad.bin", b"something else")
+    r = run("download", "m", "--url", bad)
+    assert r.exit_code == 2 and "sha256 mismatch" in r.output
