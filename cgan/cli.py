@@ -139,18 +139,31 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int) ->
 @click.argument("src", type=click.Path(path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path))
 @click.option("--fp16/--fp32", default=True, show_default=True, help="Store the weights as float16 (half the size).")
-def export(src: Path, dst: Path, fp16: bool) -> None:
+@click.option("--name", default=None, help="Also add/replace this entry in release/manifest.json (sha256, size, config).")
+@click.option("--url", default=None, help="With --name: where the file will be hosted for `cgan download`.")
+def export(src: Path, dst: Path, fp16: bool, name: str | None, url: str | None) -> None:
     """Write a generator-only checkpoint (the EMA weights when kept) for release.
 
     \b
-    Example:
+    Examples:
       cgan export runs/ac32/checkpoint.pt release/cgan.pt
+      cgan export runs/ac32/checkpoint.pt release/cgan.pt --name cgan
     """
-    from cgan.checkpoints import export_generator
+    from cgan.checkpoints import export_generator, load_checkpoint
     from cgan.download import sha256_file
+    from cgan.release import register
 
-    export_generator(src, dst, fp16=fp16)
+    cfg = export_generator(src, dst, fp16=fp16)
     _log(f"wrote {dst}: {dst.stat().st_size} bytes, sha256 {sha256_file(dst)}")
+    if name:
+        saved = load_checkpoint(src)
+        info = {"kind": "model", "loss": cfg["loss"], "cond": cfg["cond"]["kind"], "base_channels": cfg["base_channels"],
+                "ema": cfg["ema"], "epochs": saved.get("epoch"), "steps": saved.get("step"),
+                "trained_on": saved.get("data", {}).get("data")}
+        if url:
+            info["url"] = url
+        register(name, dst, info)
+        _log(f"release/manifest.json: entry {name!r} updated")
 
 
 @cli.command()

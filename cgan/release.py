@@ -9,11 +9,12 @@ from typing import Callable
 
 from cgan.download import download, sha256_file
 from cgan.errors import CganError
+from cgan.files import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "release" / "manifest.json"
 
-__all__ = ["cache_dir", "load_manifest", "fetch", "resolve_checkpoint", "sha256_file"]
+__all__ = ["cache_dir", "load_manifest", "fetch", "register", "resolve_checkpoint", "sha256_file"]
 
 
 def cache_dir() -> Path:
@@ -53,6 +54,24 @@ def fetch(name: str, url: str | None = None, manifest: dict[str, dict] | None = 
         raise CganError(f"{name}: no bundled copy and no URL in the manifest; pass --url")
     log(f"downloading {name} from {src}")
     return download(src, cached, sha, log=log, progress=progress)
+
+
+def register(name: str, path: Path, info: dict, manifest: Path = MANIFEST) -> dict:
+    """Add or replace manifest entry `name` for the file at `path` (bundled when inside the repo)."""
+    path = Path(path).resolve()
+    try:
+        data = json.loads(manifest.read_text())
+    except FileNotFoundError:
+        data = {"entries": {}}
+    old = data["entries"].get(name, {})
+    entry = {**old, **info, "kind": info.get("kind", old.get("kind", "model")), "filename": path.name,
+             "sha256": sha256_file(path), "size": path.stat().st_size}
+    if path.is_relative_to(ROOT):
+        entry["bundled"] = str(path.relative_to(ROOT))
+    data["entries"][name] = entry
+    text = json.dumps(data, indent=2) + "\n"
+    atomic_write(manifest, lambda f: f.write(text.encode()))
+    return entry
 
 
 def resolve_checkpoint(name_or_path: str, log: Callable[[str], None] = lambda m: None) -> Path:

@@ -38,3 +38,11 @@ def test_wgan_critic_has_no_batch_norm():
     x = torch.randn(4, 3, 64, 64)
     c = torch.zeros(4, 23)
     torch.testing.assert_close(D(x, c)[0][:1], D(x[:1], c[:1])[0])
+
+
+def test_tag_embedding_starts_as_strong_as_the_noise():
+    G = Generator(100, 23, 32)
+    D = Discriminator(23, 32)
+    for layer in (G.text[0], D.text[0]):
+        assert 0.9 < float(layer.weight.std()) < 1.1  # N(0, 1), like nn.Embedding
+    assert float(G.fc.weight.std()) < 0.1  # the rest keeps its small init

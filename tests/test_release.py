@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 import pytest
 
@@ -56,3 +55,16 @@ def test_cascade_fetch_from_shared_copy(tmp_path, monkeypatch):
     src = shared("lbpcascade_animeface", "lbpcascade_animeface.xml")
     p = fetch("lbpcascade_animeface", url=str(src))
     assert p.read_bytes() == src.read_bytes()
+
+
+def test_register_writes_a_verifiable_entry(tmp_path, monkeypatch):
+    monkeypatch.setattr(release, "ROOT", tmp_path)
+    f = tmp_path / "release" / "m.pt"
+    f.parent.mkdir()
+    f.write_bytes(b"abc")
+    manifest = tmp_path / "release" / "manifest.json"
+    e = release.register("m", f, {"metrics": {"faces": 25}}, manifest=manifest)
+    assert e["bundled"] == "release/m.pt" and e["size"] == 3 and e["sha256"] == hashlib.sha256(b"abc").hexdigest()
+    entries = load_manifest(manifest)
+    assert entries["m"]["metrics"] == {"faces": 25}
+    assert fetch("m", manifest=entries) == f
