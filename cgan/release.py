@@ -77,6 +77,7 @@ def register(name: str, path: Path, info: dict, manifest: Path = MANIFEST) -> di
 def resolve_checkpoint(name_or_path: str, log: Callable[[str], None] = lambda m: None) -> Path:
     """A checkpoint file path as given, or a release model by name."""
     p = Path(name_or_path)
-    if p.exists() or os.sep in name_or_path or p.suffix:
+    # Only a file counts: a folder named like a release (the `cgan/` package itself) must not.
+    if p.is_file() or os.sep in name_or_path or p.suffix:
         return p
     return fetch(name_or_path, log=log)

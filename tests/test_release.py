@@ -50,6 +50,11 @@ def test_unknown_name_and_paths():
     assert str(resolve_checkpoint("runs/x/checkpoint.pt")) == "runs/x/checkpoint.pt"
 
 
+def test_a_folder_named_like_a_release_is_not_a_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.chdir(release.ROOT)  # holds the cgan/ package folder
+    assert resolve_checkpoint("cgan") == release.ROOT / "release" / "cgan.pt"
+
+
 def test_cascade_fetch_from_shared_copy(tmp_path, monkeypatch):
     monkeypatch.setenv("CGAN_CACHE", str(tmp_path / "cache"))
     src = shared("lbpcascade_animeface", "lbpcascade_animeface.xml")
