@@ -55,10 +55,17 @@ def timed(fn, iters: int) -> float:
     return (time.perf_counter() - t0) / iters
 
 
-def matmul_gflops(n: int = 2048, iters: int = 5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    dt = timed(lambda: a @ b, iters)
-    return 2 * n**3 / dt / 1e9
+def matmul_gflops(sizes: tuple[int, ...] = (2048, 4096), tries: int = 3) -> float:
+    """The machine's practical fp32 peak: the best of several large matmuls."""
+    best = 0.0
+    for n in sizes:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        a @ b
+        for _ in range(tries):
+            t0 = time.perf_counter()
+            a @ b
+            best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
+    return best
 
 
 def main() -> None:
@@ -99,7 +106,7 @@ def main() -> None:
     print(f"cgan step  : {a.batch / t_ours:7.1f} img/s  {t_ours:.3f} s/it  {flops_ours / 1e9:6.1f} GFLOP/it  "
           f"{flops_ours / t_ours / 1e9:6.1f} GFLOP/s")
     print(f"ratio (cgan / plain img/s): {t_plain / t_ours:.2f}")
-    print(f"matmul peak (fp32 {2048}^3): {peak:.1f} GFLOP/s; efficiency of cgan step: "
+    print(f"matmul peak (fp32, best of 2048^3 and 4096^3): {peak:.1f} GFLOP/s; efficiency of cgan step: "
           f"{flops_ours / t_ours / 1e9 / peak:.2f}")
 
 
