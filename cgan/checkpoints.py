@@ -91,12 +91,12 @@ def load_generator(path: str | Path) -> tuple[Generator, Conditioning, dict]:
 
 
 def export_generator(src: str | Path, dst: str | Path, fp16: bool = True) -> dict:
-    """Write a generator-only release checkpoint (EMA weights if present) and return its config."""
+    """Write a generator-only release checkpoint (EMA weights if present) and return what it wrote."""
     obj = load_checkpoint(src)
     state = obj.get("G_ema") or obj["G"]
     if fp16:
         state = {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}
     out = {"format_version": FORMAT_VERSION, "kind": "generator", "config": obj["config"], "G": state,
-           "epoch": obj.get("epoch", 0), "step": obj.get("step", 0)}
+           "epoch": obj.get("epoch", 0), "step": obj.get("step", 0), "data": obj.get("data", {})}
     save_checkpoint(out, dst)
-    return obj["config"]
+    return out

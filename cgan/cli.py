@@ -149,17 +149,16 @@ def export(src: Path, dst: Path, fp16: bool, name: str | None, url: str | None) 
       cgan export runs/ac32/checkpoint.pt release/cgan.pt
       cgan export runs/ac32/checkpoint.pt release/cgan.pt --name cgan
     """
-    from cgan.checkpoints import export_generator, load_checkpoint
+    from cgan.checkpoints import export_generator
     from cgan.download import sha256_file
     from cgan.release import register
 
-    cfg = export_generator(src, dst, fp16=fp16)
+    out = export_generator(src, dst, fp16=fp16)
     _log(f"wrote {dst}: {dst.stat().st_size} bytes, sha256 {sha256_file(dst)}")
     if name:
-        saved = load_checkpoint(src)
-        info = {"kind": "model", "loss": cfg["loss"], "cond": cfg["cond"]["kind"], "base_channels": cfg["base_channels"],
-                "ema": cfg["ema"], "epochs": saved.get("epoch"), "steps": saved.get("step"),
-                "trained_on": saved.get("data", {}).get("data")}
+        cfg = out["config"]
+        info = {"loss": cfg["loss"], "cond": cfg["cond"]["kind"], "base_channels": cfg["base_channels"],
+                "ema": cfg["ema"], "epochs": out["epoch"], "steps": out["step"], "trained_on": out["data"].get("data")}
         if url:
             info["url"] = url
         register(name, dst, info)

@@ -36,8 +36,7 @@ def _norm(kind: str, channels: int) -> nn.Module:
 
 def dcgan_init(m: nn.Module) -> None:
     """Radford et al.'s N(0, 0.02) for convolutions, BN scale N(1, 0.02); Glorot for dense layers,
-    Keras' default in the course baseline. With N(0, 0.02) the one-hot tags would reach G ~100x
-    weaker than the noise, and the condition is then learnt far more slowly."""
+    Keras' default in the course baseline (the tag layers are then re-initialised by embedding_init)."""
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(m.weight, 0.0, 0.02)
         if m.bias is not None:

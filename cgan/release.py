@@ -21,7 +21,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CGAN_CACHE", Path.home() / ".cache" / "cgan"))
 
 
-def load_manifest(path: Path = MANIFEST) -> dict[str, dict]:
+def load_manifest(path: Path | None = None) -> dict[str, dict]:
+    path = path or MANIFEST  # looked up at call time, so tests and tools can point elsewhere
     try:
         return json.loads(path.read_text())["entries"]
     except FileNotFoundError:
@@ -56,15 +57,16 @@ def fetch(name: str, url: str | None = None, manifest: dict[str, dict] | None = 
     return download(src, cached, sha, log=log, progress=progress)
 
 
-def register(name: str, path: Path, info: dict, manifest: Path = MANIFEST) -> dict:
+def register(name: str, path: Path, info: dict, manifest: Path | None = None) -> dict:
     """Add or replace manifest entry `name` for the file at `path` (bundled when inside the repo)."""
+    manifest = manifest or MANIFEST
     path = Path(path).resolve()
     try:
         data = json.loads(manifest.read_text())
     except FileNotFoundError:
         data = {"entries": {}}
     old = data["entries"].get(name, {})
-    entry = {**old, **info, "kind": info.get("kind", old.get("kind", "model")), "filename": path.name,
+    entry = {"kind": "model", **old, **info, "filename": path.name,
              "sha256": sha256_file(path), "size": path.stat().st_size}
     if path.is_relative_to(ROOT):
         entry["bundled"] = str(path.relative_to(ROOT))

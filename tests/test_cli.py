@@ -79,7 +79,6 @@ def test_download_lists_and_fetches_with_url(tmp_path, monkeypatch):
     manifest.write_text(json.dumps({"entries": {"m": {"kind": "model", "filename": "m.pt", "url": str(src),
                                                       "sha256": hashlib.sha256(payload).hexdigest()}}}))
     monkeypatch.setattr(release, "MANIFEST", manifest)
-    monkeypatch.setattr(release, "load_manifest", lambda path=manifest: json.loads(path.read_text())["entries"])
     r = run("download", "--list")
     assert r.exit_code == 0 and r.output.startswith("m ")
     r = run("download", "m")
@@ -89,3 +88,20 @@ def test_download_lists_and_fetches_with_url(tmp_path, monkeypatch):
     bad = write(tmp_path / "bad.bin", b"something else")
     r = run("download", "m", "--url", bad)
     assert r.exit_code == 2 and "sha256 mismatch" in r.output
+
+
+def test_export_with_name_registers_the_release(ckpt, tmp_path, monkeypatch):
+    import json
+
+    from cgan import release
+    from cgan.checkpoints import load_checkpoint
+
+    manifest = tmp_path / "manifest.json"
+    monkeypatch.setattr(release, "MANIFEST", manifest)
+    out = tmp_path / "g.pt"
+    r = run("export", ckpt, out, "--name", "mine", "--url", "https://example.org/g.pt")
+    assert r.exit_code == 0, r.output
+    e = json.loads(manifest.read_text())["entries"]["mine"]
+    assert e["kind"] == "model" and e["url"] == "https://example.org/g.pt" and e["steps"] == 3
+    assert e["size"] == out.stat().st_size and e["cond"] == "pair" and e["trained_on"]
+    assert load_checkpoint(out)["data"]["format"] == "extra"  # the training data summary travels along
