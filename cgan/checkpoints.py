@@ -42,7 +42,7 @@ def save_checkpoint(obj: dict, path: str | Path) -> None:
     atomic_write(path, lambda f: f.write(data))
 
 
-def load_checkpoint(path: str | Path) -> dict:
+def load_checkpoint(path: str | Path, arch: str = ARCH) -> dict:
     """Load safely: code-carrying pickles are refused, and the format is checked before use."""
     path = Path(path)
     if not path.is_file():
@@ -65,9 +65,9 @@ def load_checkpoint(path: str | Path) -> dict:
     if obj["format_version"] > FORMAT_VERSION:
         raise CganError(f"{path}: checkpoint format {obj['format_version']} is newer than this cgan "
                         f"understands ({FORMAT_VERSION}); upgrade cgan")
-    arch = obj["config"].get("arch")
-    if arch != ARCH:
-        raise CganError(f"{path}: architecture {arch!r} is not {ARCH!r}")
+    found = obj["config"].get("arch")
+    if found != arch:
+        raise CganError(f"{path}: architecture {found!r} is not {arch!r}")
     return obj
 
 

@@ -93,6 +93,47 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
     _log(f"done in {time.time() - t0:.0f} s: {ckpt}")
 
 
+@cli.command("train-classifier")
+@click.option("--data", "data_dirs", required=True, multiple=True, type=click.Path(path_type=Path),
+              help="Tagged folder (tags.csv + images); repeat to train on several.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("runs/tagnet.pt"), show_default=True,
+              help="Classifier checkpoint to write.")
+@click.option("--epochs", type=int, default=12, show_default=True, help="Passes over the training split.")
+@click.option("--width", type=int, default=16, show_default=True, help="Channels of the first block (x2 per block).")
+@click.option("--batch-size", type=int, default=128, show_default=True, help="Images per step.")
+@click.option("--lr", type=float, default=4e-3, show_default=True, help="Peak learning rate (one-cycle schedule).")
+@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Share of images held out for the accuracy figure.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the split, weights and order.")
+@click.option("--threads", type=int, default=None, help="CPU threads [default: torch's].")
+def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, epochs: int, width: int, batch_size: int, lr: float,
+                         val_fraction: float, seed: int, threads: int | None) -> None:
+    """Train the reference hair/eye colour classifier that `cgan eval` and `cgan grade` use.
+
+    The checkpoint stores its held-out accuracy and the real images' reference statistics.
+
+    \b
+    Examples:
+      cgan train-classifier --data ../shared/data/extra_data --data ../shared/data/faces -o release/tagnet.pt
+      cgan train-classifier --data synth/ -o runs/tagnet-synth.pt --epochs 16
+    """
+    import torch
+
+    from cgan.classifier import ClassifierOptions, combine, train_classifier
+    from cgan.data import load_tagged_folder
+
+    if threads:
+        torch.set_num_threads(threads)
+    if not 0 < val_fraction < 1:
+        raise CganError("--val-fraction must be between 0 and 1")
+    data = combine([load_tagged_folder(d, log=_log) for d in data_dirs])
+    opts = ClassifierOptions(epochs=epochs, batch_size=batch_size, lr=lr, width=width,
+                             val_fraction=val_fraction, seed=seed)
+    clf = train_classifier(data, out, opts, log=_log)
+    h = clf.heldout
+    click.echo(f"{out}: held-out accuracy hair {h['hair']:.1%}, eyes {h['eyes']:.1%}, both {h['both']:.1%} "
+               f"on {h['n']} images")
+
+
 @cli.command()
 @click.argument("tags_file", required=False, type=click.Path(path_type=Path))
 @click.option("--ckpt", required=True, help="Checkpoint file, or the name of a release model (see `cgan download --list`).")
@@ -133,6 +174,145 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int) ->
         images = sample(G, cond, seeds)
     save_grid(images, out)
     _log(f"wrote {out} ({len(images)} images) in {time.time() - t0:.1f} s")
+
+
+def load_eval_tools(classifier: str, faces: bool, cascade: Path | None) -> tuple:
+    """(classifier, detector or None, why the detector is missing or None)."""
+    from cgan.classifier import load_classifier
+    from cgan.faces import load_detector
+    from cgan.release import resolve_checkpoint
+
+    clf = load_classifier(resolve_checkpoint(classifier, log=_log))
+    detector, why = None, None
+    if faces:
+        try:
+            detector = load_detector(cascade, log=_log)
+        except CganError as e:
+            why = str(e)
+    else:
+        why = "--no-faces"
+    return clf, detector, why
+
+
+@cli.command("eval")
+@click.argument("grid", required=False, type=click.Path(path_type=Path))
+@click.option("--tags", "tags_file", type=click.Path(path_type=Path), default=None,
+              help="The tags file the images were made for (one line per image, in order).")
+@click.option("--ckpt", default=None, help="Sample a generator instead of reading a grid (file or release name).")
+@click.option("--real", "real_dir", type=click.Path(path_type=Path), default=None,
+              help="Score real images of a tagged folder instead: the ceiling for every figure.")
+@click.option("--n", type=int, default=1000, show_default=True,
+              help="--ckpt/--real without --tags: images to draw (spread over all trained pairs).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Base seed for --ckpt / --real.")
+@click.option("--classifier", default="tagnet", show_default=True, help="Reference classifier: file or release name.")
+@click.option("--faces/--no-faces", default=True, show_default=True, help="Count faces with the course's detector.")
+@click.option("--cascade", type=click.Path(path_type=Path), default=None,
+              help="The anime face cascade XML [default: fetched and sha256-checked].")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("eval.json"), show_default=True,
+              help="JSON file with every figure.")
+def eval_cmd(grid: Path | None, tags_file: Path | None, ckpt: str | None, real_dir: Path | None, n: int, seed: int,
+             classifier: str, faces: bool, cascade: Path | None, out: Path) -> None:
+    """Score a grid (or a generator, or real images): tag accuracy, diversity, Fréchet distance, faces.
+
+    \b
+    Examples:
+      cgan eval samples/cgan.png --tags hw3/testing_tags.txt
+      cgan eval --ckpt cgan --n 1000 -o runs/cgan-eval.json
+      cgan eval --real ../shared/data/extra_data --tags hw3/testing_tags.txt
+    """
+    import json
+
+    from cgan.evaluation import checkpoint_samples, evaluate, grid_tiles, real_samples, summary_lines
+    from cgan.files import atomic_write
+    from cgan.release import resolve_checkpoint
+    from cgan.tags import read_testing_tags
+
+    if sum(x is not None for x in (grid, ckpt, real_dir)) != 1:
+        raise CganError("give exactly one of GRID, --ckpt or --real")
+    if n < 2:
+        raise CganError("--n must be at least 2")
+    tags = read_testing_tags(tags_file) if tags_file else None
+    clf, detector, why = load_eval_tools(classifier, faces, cascade)
+    if grid is not None:
+        images = grid_tiles(grid, len(tags) if tags else None)
+        source = {"grid": str(grid)}
+    elif ckpt is not None:
+        path = resolve_checkpoint(ckpt, log=_log)
+        images, tags = checkpoint_samples(path, tags, n, seed, str(tags_file))
+        source = {"checkpoint": str(path), "seed": seed}
+    else:
+        from cgan.data import load_tagged_folder
+        images, tags = real_samples(load_tagged_folder(real_dir, log=_log), tags, n, seed)
+        source = {"real": str(real_dir), "seed": seed}
+    res = {"source": source, "tags_file": str(tags_file) if tags_file else None,
+           **evaluate(images, tags, clf, detector)}
+    if why:
+        res["faces_error"] = why
+    for line in summary_lines(res):
+        click.echo(line)
+    text = json.dumps(res, indent=1)
+    atomic_write(out, lambda f: f.write(text.encode()))
+    _log(f"wrote {out}")
+
+
+@cli.command()
+@click.argument("submissions_dir", type=click.Path(path_type=Path))
+@click.option("--tags", "tags_file", type=click.Path(path_type=Path), default=Path("hw3/testing_tags.txt"),
+              show_default=True, help="Tags file every submission is run on (copied in as testing_tags.txt).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("grades"), show_default=True,
+              help="Folder for grades.csv, report.html and students/<name>/.")
+@click.option("--time-limit", type=float, default=600, show_default=True, help="Wall-clock seconds per submission.")
+@click.option("--memory-mb", type=int, default=16384, show_default=True, help="Address-space limit per process.")
+@click.option("--file-mb", type=int, default=512, show_default=True, help="Largest file a submission may write.")
+@click.option("--disk-mb", type=int, default=2048, show_default=True, help="Room a submission may fill beyond its own size.")
+@click.option("--processes", type=int, default=512, show_default=True, help="Processes and threads per submission.")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Submissions graded at once.")
+@click.option("--tolerance-levels", type=int, default=2, show_default=True,
+              help="Reproduce: largest pixel difference (0..255) still counted as reproduced ...")
+@click.option("--tolerance-fraction", type=float, default=0.01, show_default=True,
+              help="... on at most this share of the pixel values.")
+@click.option("--classifier", default="tagnet", show_default=True, help="Reference tag classifier: file or release name.")
+@click.option("--baseline", default="baseline", show_default=True,
+              help="Course-baseline generator the students must beat (file or release name; 'none' to skip).")
+@click.option("--faces/--no-faces", default=True, show_default=True, help="Count faces with the course's detector.")
+@click.option("--cascade", type=click.Path(path_type=Path), default=None, help="The anime face cascade XML.")
+@click.option("--resume/--restart", default=True, show_default=True, help="Keep results of submissions graded before.")
+def grade(submissions_dir: Path, tags_file: Path, out: Path, time_limit: float, memory_mb: int, file_mb: int,
+          disk_mb: int, processes: int, jobs: int, tolerance_levels: int, tolerance_fraction: float, classifier: str,
+          baseline: str, faces: bool, cascade: Path | None, resume: bool) -> None:
+    """Run and grade every submission (one folder per student, holding their hw3/).
+
+    Each runs as `bash run_cgan.sh testing_tags.txt` in a private copy, with a time limit, resource
+    limits and no network; see the report for which isolation was in force.
+
+    \b
+    Examples:
+      cgan grade submissions/ --tags hw3/testing_tags.txt --out grades/
+      cgan grade submissions/ --jobs 2 --time-limit 300 --baseline none
+    """
+    from cgan.grading import GradeOptions, Tools, baseline_figures, grade as run_grading
+    from cgan.release import resolve_checkpoint
+    from cgan.sandbox import Limits, namespaces_available
+    from cgan.tags import read_testing_tags
+
+    if jobs < 1 or time_limit <= 0:
+        raise CganError("--jobs and --time-limit must be positive")
+    tags = read_testing_tags(tags_file)
+    clf, detector, why = load_eval_tools(classifier, faces, cascade)
+    tools = Tools(clf, detector, why)
+    if baseline != "none":
+        tools.baseline = baseline_figures(resolve_checkpoint(baseline, log=_log), tags, tools, str(tags_file))
+        _log(f"baseline {baseline}: tags both-correct {tools.baseline['both']:.0%}, "
+             f"fd_tagnet {tools.baseline['fd_tagnet']:.1f}")
+    iso = namespaces_available()
+    _log("isolation: namespaces" if iso is None else f"isolation: basic only ({iso})")
+    limits = Limits(wall_s=time_limit, memory_mb=memory_mb, file_mb=file_mb, disk_mb=disk_mb, processes=processes)
+    opts = GradeOptions(tags_file=tags_file, out=out, limits=limits, jobs=jobs, tolerance_levels=tolerance_levels,
+                        tolerance_fraction=tolerance_fraction, resume=resume)
+    df = run_grading(submissions_dir, opts, tools, log=_log)
+    counts = df["verdict"].value_counts().to_dict()
+    click.echo(f"graded {len(df)} submissions: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    click.echo(f"wrote {out / 'grades.csv'} and {out / 'report.html'}")
 
 
 @cli.command()

@@ -6,27 +6,33 @@ these functions only see (N, D) arrays, so each has a test with a known answer.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (Heusel et al. 2017).
-
-    ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^1/2), with scipy's sqrtm as pytorch-fid does.
-    """
-    from scipy import linalg
-
+    """Fréchet distance between Gaussians fitted to two feature sets (Heusel et al. 2017)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"need two (N, D) arrays with the same D, got {a.shape} and {b.shape}")
     if len(a) < 2 or len(b) < 2:
         raise ValueError("need at least 2 samples per set")
-    mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(s1.dot(s2))
-    if not np.isfinite(covmean).all():  # singular product: nudge as pytorch-fid does
-        off = np.eye(s1.shape[0]) * 1e-6
-        covmean = linalg.sqrtm((s1 + off).dot(s2 + off))
+    return frechet_from_stats(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+
+
+def frechet_from_stats(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2), with scipy's sqrtm as pytorch-fid does."""
+    from scipy import linalg
+
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    s1, s2 = np.atleast_2d(np.asarray(s1, np.float64)), np.atleast_2d(np.asarray(s2, np.float64))
+    with warnings.catch_warnings():  # singular covariances are expected when N < D; handled below
+        warnings.simplefilter("ignore")
+        covmean = linalg.sqrtm(s1.dot(s2))
+        if not np.isfinite(covmean).all():  # nudge as pytorch-fid does
+            off = np.eye(s1.shape[0]) * 1e-6
+            covmean = linalg.sqrtm((s1 + off).dot(s2 + off))
     covmean = covmean.real
     d = mu1 - mu2
     return float(max(d.dot(d) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean), 0.0))

@@ -48,3 +48,17 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def synth_classifier(tmp_path_factory) -> Path:
+    """A reference classifier trained on procedural faces (~40 s), shared by the eval and grading tests."""
+    from cgan.classifier import ClassifierOptions, train_classifier
+    from cgan.data import load_tagged_folder
+
+    d = synth_dataset(tmp_path_factory.mktemp("synth_clf"), 1600, "extra", seed=5)
+    out = tmp_path_factory.mktemp("tagnet") / "tagnet.pt"
+    torch.set_num_threads(2)
+    train_classifier(load_tagged_folder(d, log=lambda m: None), out, ClassifierOptions(epochs=16, lr=4e-3),
+                     log=lambda m: None)
+    return out

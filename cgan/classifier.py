@@ -1,0 +1,248 @@
+"""The reference hair/eye colour classifier ("tagnet") that `cgan eval` and the grader judge grids with.
+
+A small CNN with two heads. Its checkpoint carries, besides the weights, its own held-out accuracy
+and reference statistics of the real images it was trained on (feature mean/covariance for the
+Fréchet distance, per-tag spreads for the collapse check), so evaluating needs no data set.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from cgan.checkpoints import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from cgan.colors import EYE_COLORS, HAIR_COLORS
+from cgan.data import TaggedImages
+from cgan.errors import CganError
+from cgan.metrics import mean_pairwise_distance
+
+ARCH = "tagnet"
+REF_PER_TAG = 48  # images per tag for the reference spreads: enough for a stable mean distance
+REF_FD = 10000  # images for the reference feature statistics
+
+
+def _block(cin: int, cout: int) -> list[nn.Module]:
+    # One conv at the input resolution, one strided: eyes are a few pixels wide at 64x64.
+    return [nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class TagNet(nn.Module):
+    """64x64 RGB in [-1, 1] -> (hair logits, eye logits); `features` is the pooled penultimate layer."""
+
+    def __init__(self, width: int = 16) -> None:
+        super().__init__()
+        w = width
+        self.width = width
+        self.body = nn.Sequential(*_block(3, w), *_block(w, 2 * w), *_block(2 * w, 4 * w), *_block(4 * w, 8 * w))
+        self.dropout = nn.Dropout(0.2)
+        self.hair = nn.Linear(16 * w, len(HAIR_COLORS))
+        self.eyes = nn.Linear(16 * w, len(EYE_COLORS))
+
+    @property
+    def feature_dim(self) -> int:
+        return 16 * self.width
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        # Mean and max pooling: the mean carries the hair (large areas), the max the eyes (a few pixels).
+        h = self.body(x)
+        return torch.cat([h.mean((2, 3)), h.amax((2, 3))], 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.dropout(self.features(x))
+        return self.hair(f), self.eyes(f)
+
+
+def to_input(images: np.ndarray) -> torch.Tensor:
+    """NHWC uint8 -> NCHW float in [-1, 1], the generator's range."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+@dataclass
+class Predictions:
+    hair: np.ndarray
+    eyes: np.ndarray
+    features: np.ndarray
+
+
+@dataclass
+class Classifier:
+    """A loaded tagnet with what its checkpoint says about itself."""
+
+    net: TagNet
+    info: dict = field(default_factory=dict)
+    path: str = ""
+
+    @torch.no_grad()
+    def predict(self, images: np.ndarray, batch: int = 256) -> Predictions:
+        self.net.eval()
+        hs, es, fs = [], [], []
+        for i in range(0, len(images), batch):
+            f = self.net.features(to_input(images[i:i + batch]))
+            hs.append(self.net.hair(f).argmax(1).numpy())
+            es.append(self.net.eyes(f).argmax(1).numpy())
+            fs.append(f.numpy().astype(np.float64))
+        if not hs:
+            d = self.net.feature_dim
+            return Predictions(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, d)))
+        return Predictions(np.concatenate(hs), np.concatenate(es), np.concatenate(fs))
+
+    @property
+    def heldout(self) -> dict:
+        return self.info.get("heldout", {})
+
+    @property
+    def reference(self) -> dict:
+        return self.info.get("reference", {})
+
+
+@dataclass
+class ClassifierOptions:
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 2e-3
+    width: int = 16
+    val_fraction: float = 0.1
+    seed: int = 0
+
+
+def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) indices: a seeded permutation, so the split is recorded by (seed, fraction)."""
+    perm = np.random.RandomState(seed).permutation(n)
+    k = max(1, int(round(n * fraction))) if n > 1 else 0
+    return np.sort(perm[k:]), np.sort(perm[:k])
+
+
+def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Flips and small shifts only: colour is the label, so no colour jitter."""
+    flip = torch.rand(x.shape[0], generator=gen) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    dx, dy = (int(v) for v in torch.randint(-4, 5, (2,), generator=gen))
+    x = F.pad(x, (4, 4, 4, 4), mode="replicate")
+    return x[:, :, 4 + dy:4 + dy + 64, 4 + dx:4 + dx + 64]
+
+
+def accuracy(clf: Classifier, images: np.ndarray, hair: np.ndarray, eyes: np.ndarray) -> dict:
+    p = clf.predict(images)
+    if not len(images):
+        return {"hair": float("nan"), "eyes": float("nan"), "both": float("nan"), "n": 0}
+    h, e = p.hair == hair, p.eyes == eyes
+    return {"hair": float(h.mean()), "eyes": float(e.mean()), "both": float((h & e).mean()), "n": int(len(images))}
+
+
+def reference_statistics(clf: Classifier, data: TaggedImages, seed: int = 0) -> dict:
+    """What `cgan eval` compares generated images with: real images' feature statistics and per-tag spreads."""
+    rng = np.random.RandomState(seed)
+    idx = np.sort(rng.choice(len(data), min(REF_FD, len(data)), replace=False))
+    feats = clf.predict(data.images[idx]).features
+    per_tag: dict[str, list[float]] = {}
+    keys = np.array([f"{HAIR_COLORS[h]}|{EYE_COLORS[e]}" for h, e in zip(data.hair, data.eyes)])
+    for key in sorted(set(keys)):
+        members = np.flatnonzero(keys == key)
+        if len(members) < 2:
+            continue
+        pick = np.sort(rng.choice(members, min(REF_PER_TAG, len(members)), replace=False))
+        imgs = data.images[pick]
+        per_tag[str(key)] = [int(len(members)), mean_pairwise_distance(clf.predict(imgs).features),
+                        mean_pairwise_distance(imgs.astype(np.float64))]
+    pick = np.sort(rng.choice(len(data), min(256, len(data)), replace=False))
+    return {"n": int(len(idx)), "mu": torch.from_numpy(feats.mean(0)), "sigma": torch.from_numpy(np.cov(feats, rowvar=False)),
+            "per_tag": per_tag,
+            "all": [int(len(data)), mean_pairwise_distance(clf.predict(data.images[pick]).features),
+                    mean_pairwise_distance(data.images[pick].astype(np.float64))]}
+
+
+def train_classifier(data: TaggedImages, out: str | Path, opts: ClassifierOptions,
+                     log: Callable[[str], None] = print) -> Classifier:
+    """Train on a seeded split of `data`, measure on the held-out part, save to `out`."""
+    if len(data) < 10:
+        raise CganError(f"{data.summary.get('data', 'data')}: {len(data)} images are too few to train a classifier")
+    torch.manual_seed(opts.seed)
+    gen = torch.Generator().manual_seed(opts.seed)
+    tr, va = split(len(data), opts.val_fraction, opts.seed)
+    net = TagNet(opts.width)
+    opt = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=1e-4)
+    steps_per_epoch = math.ceil(len(tr) / opts.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, opts.lr, total_steps=max(1, opts.epochs * steps_per_epoch))
+    hair_t, eyes_t = torch.from_numpy(data.hair), torch.from_numpy(data.eyes)
+    clf = Classifier(net)
+    t0 = time.time()
+    for epoch in range(opts.epochs):
+        net.train()
+        order = tr[torch.randperm(len(tr), generator=gen).numpy()]
+        total = 0.0
+        for i in range(0, len(order), opts.batch_size):
+            b = order[i:i + opts.batch_size]
+            x = _augment(to_input(data.images[b]), gen)
+            lh, le = net(x)
+            loss = F.cross_entropy(lh, hair_t[b], label_smoothing=0.05) + F.cross_entropy(le, eyes_t[b], label_smoothing=0.05)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(b)
+        acc = accuracy(clf, data.images[va], data.hair[va], data.eyes[va])
+        log(f"epoch {epoch + 1}/{opts.epochs}: loss {total / len(tr):.3f}, held-out hair {acc['hair']:.1%} "
+            f"eyes {acc['eyes']:.1%} both {acc['both']:.1%} ({time.time() - t0:.0f} s)")
+    heldout = accuracy(clf, data.images[va], data.hair[va], data.eyes[va])
+    clf.info = {
+        "heldout": heldout,
+        "split": {"seed": opts.seed, "fraction": opts.val_fraction, "train": int(len(tr)), "heldout": int(len(va)),
+                  "heldout_ids": [data.records[i].id for i in va] if data.records else []},
+        "data": data.summary,
+        "options": vars(opts),
+        "seconds": round(time.time() - t0, 1),
+        "reference": reference_statistics(clf, data, opts.seed),
+    }
+    save_classifier(clf, out)
+    clf.path = str(out)
+    return clf
+
+
+def save_classifier(clf: Classifier, path: str | Path) -> None:
+    save_checkpoint({"format_version": FORMAT_VERSION, "kind": "classifier",
+                     "config": {"arch": ARCH, "width": clf.net.width},
+                     "state": clf.net.state_dict(), "info": _plain(clf.info)}, path)
+
+
+def _plain(x):
+    """numpy scalars -> Python numbers, so the checkpoint loads with weights_only."""
+    if isinstance(x, dict):
+        return {_plain(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def load_classifier(path: str | Path) -> Classifier:
+    obj = load_checkpoint(path, arch=ARCH)
+    net = TagNet(obj["config"]["width"])
+    try:
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in obj["state"].items()})
+    except RuntimeError as e:
+        raise CganError(f"{path}: weights do not fit the tagnet in its config ({str(e).splitlines()[0]})") from None
+    net.eval()
+    return Classifier(net, obj.get("info", {}), str(path))
+
+
+def combine(sets: list[TaggedImages]) -> TaggedImages:
+    """Several tagged folders as one training set (ids are prefixed with the folder to stay unique)."""
+    if len(sets) == 1:
+        return sets[0]
+    from cgan.tags import TagLine
+    records = [TagLine(f"{s.summary.get('data', k)}:{r.id}", r.hair, r.eyes, r.line)
+               for k, s in enumerate(sets) for r in s.records]
+    return TaggedImages(np.concatenate([s.images for s in sets]), np.concatenate([s.hair for s in sets]),
+                        np.concatenate([s.eyes for s in sets]), records,
+                        {"data": " + ".join(str(s.summary.get("data")) for s in sets), "parts": [s.summary for s in sets],
+                         "images": int(sum(len(s) for s in sets))})

@@ -1,0 +1,99 @@
+"""The grader's HTML report: one self-contained page a TA scrolls through (images inlined)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import numpy as np
+
+from cgan.files import atomic_write
+from cgan.images import GRID_COLS, TILE, png_bytes
+from cgan.tags import TagLine
+
+STYLE = """
+body{font-family:sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}
+.tiles td{text-align:center;font-size:11px;border:none;padding:2px} .ok{color:#080} .bad{color:#b00}
+.v-ok{background:#e6f4e6} .v-bad{background:#fbe3e3} pre{background:#f6f6f6;padding:6px;max-height:18em;overflow:auto}
+section{border-top:2px solid #888;margin-top:1.5em;padding-top:.5em} img.tile{width:64px;height:64px;image-rendering:pixelated}
+"""
+
+
+def _img(data: bytes, cls: str = "", alt: str = "") -> str:
+    return f'<img class="{cls}" alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(grid_png)) as im:
+        arr = np.asarray(im.convert("RGB"))
+    cells = []
+    for i, t in enumerate(tags):
+        r, c = divmod(i, GRID_COLS)
+        tile = arr[r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE]
+        p = per_image[i] if i < len(per_image) else {}
+        mark = lambda ok: '<span class="ok">&#10003;</span>' if ok else '<span class="bad">&#10007;</span>'
+        cells.append(f"<td>{_img(png_bytes(np.ascontiguousarray(tile)), 'tile', t.text)}<br>{html.escape(t.hair)} "
+                     f"{mark(p.get('ok_hair'))}<br>{html.escape(t.eyes)} {mark(p.get('ok_eyes'))}</td>")
+    rows = ["<tr>" + "".join(cells[k:k + GRID_COLS]) + "</tr>" for k in range(0, len(cells), GRID_COLS)]
+    return '<table class="tiles">' + "".join(rows) + "</table>"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "" if v != v else f"{v:.3g}"
+    return "" if v is None else str(v)
+
+
+def write_report(out: Path, df, docs: dict[str, dict], tags: list[TagLine], baseline: dict | None) -> Path:
+    """report.html: the gradebook table, then per student (in the CSV's order) the grid, figures and log."""
+    cols = ["student", "verdict", "points", "review_hint", "reproduce", "format", "both_acc", "fd_tagnet",
+            "collapse", "faces", "run_s", "exit_code"]
+    cols = [c for c in cols if c in df.columns]
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    body = []
+    for _, r in df.iterrows():
+        cls = "v-ok" if r["verdict"] == "ok" else "v-bad"
+        cells = "".join(f"<td>{html.escape(_fmt(r[c]))}</td>" for c in cols)
+        body.append(f'<tr class="{cls}">{cells.replace(html.escape(str(r["student"])), _link(r["student"]), 1)}</tr>')
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>cgan grades</title><style>{STYLE}</style>"
+             "</head><body><h1>HW3-2 grading report</h1>",
+             f"<p>{len(df)} submissions. Points: reproduce 2, baseline 1; the review's 2 points are the TA's "
+             "(hints in <i>review_hint</i>).</p>"]
+    if baseline:
+        parts.append(f"<p>Baseline ({html.escape(str(baseline.get('checkpoint')))}): tags both-correct "
+                     f"{_fmt(baseline.get('both'))}, fd_tagnet {_fmt(baseline.get('fd_tagnet'))}.</p>")
+    parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+    for _, r in df.iterrows():
+        name = str(r["student"])
+        doc = docs.get(name, {})
+        d = out / "students" / name
+        parts.append(f'<section id="{html.escape(name)}"><h2>{html.escape(name)}: {html.escape(r["verdict"])}</h2>')
+        figures = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>"
+                          for k, v in doc.get("row", {}).items())
+        grid = d / "cgan.png"
+        ev = doc.get("eval") or {}
+        if grid.is_file() and ev:
+            parts.append(_tiles(grid.read_bytes(), tags, ev.get("per_image", [])))
+        elif grid.is_file():
+            parts.append("<p>Output (not scored):</p>" + _img(grid.read_bytes(), alt="output"))
+        orig = d / "cgan_original.png"
+        if orig.is_file() and r.get("reproduce") != "identical":
+            parts.append("<p>Committed original:</p>" + _img(orig.read_bytes(), alt="original"))
+        parts.append(f"<table>{figures}</table>")
+        log = (d / "log.txt").read_text(errors="replace") if (d / "log.txt").is_file() else ""
+        parts.append(f"<p>Log (tail):</p><pre>{html.escape(log[-4000:])}</pre></section>")
+    parts.append("</body></html>")
+    text = "\n".join(parts).encode()
+    path = out / "report.html"
+    atomic_write(path, lambda f: f.write(text))
+    return path
+
+
+def _link(name) -> str:
+    n = html.escape(str(name))
+    return f'<a href="#{n}">{n}</a>'

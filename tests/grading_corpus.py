@@ -1,0 +1,127 @@
+"""A class of generated submissions, one per way a real one goes wrong, with the verdict each must get.
+
+Good submissions draw procedural faces (cgan.synth, copied into the submission so it needs nothing of
+the grader's files) for the tags they are given, one seed per line id: deterministic, with the right
+colours. The others break one thing each.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from cgan.images import make_grid, png_bytes
+from cgan.synth import draw_face
+from cgan.tags import read_testing_tags
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GEN = """\
+import sys
+import numpy as np
+from PIL import Image
+from cgan.synth import draw_face
+from cgan.tags import read_testing_tags
+
+def grid(tags, seed_of):
+    imgs = [draw_face(t.hair, t.eyes, np.random.RandomState(seed_of(t))) for t in tags]
+    g = np.zeros((64 * ((len(imgs) + 4) // 5), 320, 3), np.uint8)
+    for i, im in enumerate(imgs):
+        r, c = divmod(i, 5)
+        g[r * 64:(r + 1) * 64, c * 64:(c + 1) * 64] = im
+    return g
+
+if __name__ == "__main__":
+    tags = read_testing_tags(sys.argv[1])
+    {seed}
+    Image.fromarray(grid(tags, seed_of)).save("samples/cgan.png")
+"""
+
+DETERMINISTIC = "seed_of = lambda t: int(t.id)"
+RANDOM = "import os; r = int.from_bytes(os.urandom(4), 'little'); seed_of = lambda t: (int(t.id) + r) % 2**32"
+
+
+def expected_grid(tags_file: Path) -> bytes:
+    tags = read_testing_tags(tags_file)
+    imgs = np.stack([draw_face(t.hair, t.eyes, np.random.RandomState(int(t.id))) for t in tags])
+    return png_bytes(make_grid(imgs))
+
+
+def _submission(root: Path, name: str, run_sh: str, tags_file: Path, gen_seed: str | None = DETERMINISTIC,
+                original: bytes | None = None, report: bool = True) -> Path:
+    d = root / name
+    (d / "samples").mkdir(parents=True)
+    shutil.copytree(ROOT / "cgan", d / "cgan", ignore=shutil.ignore_patterns("__pycache__"))
+    if gen_seed is not None:
+        (d / "gen.py").write_text(GEN.replace("{seed}", gen_seed))
+    if run_sh:
+        (d / "run_cgan.sh").write_text(textwrap.dedent(run_sh))
+    (d / "samples" / "cgan_original.png").write_bytes(original if original is not None else expected_grid(tags_file))
+    if report:
+        (d / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    return d
+
+
+def build_class(root: Path, tags_file: Path, outside: Path, port: int) -> dict[str, dict]:
+    """Write the submissions under `root`; returns name -> what the grader must find.
+
+    `outside` is a folder the hostile ones try to write into; `port` a local TCP port they try to reach.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    gen = "python gen.py \"$1\"\n"
+    cases: dict[str, tuple[str, dict, dict]] = {
+        "good": (gen, {}, {"verdict": "ok", "reproduce": "identical", "points_reproduce": 2}),
+        "nondeterministic": (gen, {"gen_seed": RANDOM}, {"verdict": "not reproducible", "reproduce": "different"}),
+        "wrong_size": ("python -c \"from PIL import Image; Image.new('RGB', (256, 256), 'red').save('samples/cgan.png')\"\n",
+                       {}, {"verdict": "bad format"}),
+        "no_output": ("echo 'training skipped'\n", {}, {"verdict": "no output"}),
+        "crashes": ("python -c 'import torch; raise SystemExit(\"CUDA error: no kernel image\")'\nexit 1\n", {},
+                    {"verdict": "crash"}),
+        "sleeps": ("sleep 1000\n" + gen, {}, {"verdict": "timeout"}),
+        "forks": ("""\
+            python - <<'EOF'
+            import os, time
+            n = 0
+            try:
+                for _ in range(100000):
+                    if os.fork() == 0:
+                        time.sleep(600)
+                        os._exit(0)
+                    n += 1
+            except OSError as e:
+                print("fork stopped after", n, "children:", e)
+            EOF
+            """ + gen, {}, {"verdict": "crash"}),  # the sleeping children use up its process limit
+        "huge_file": ("set -e\nhead -c 4000000000 /dev/zero > samples/huge.bin\n" + gen, {},
+                      {"verdict": "crash"}),
+        "writes_outside": (f"""\
+            echo pwned > {outside}/pwned.txt
+            echo pwned > {ROOT}/pwned.txt
+            echo pwned > /tmp/pwned.txt
+            """ + gen, {}, {"verdict": "ok"}),
+        "network": (f"""\
+            python - <<'EOF'
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"stolen")
+                print("connected")
+            except OSError as e:
+                print("no network:", e)
+            EOF
+            """ + gen, {}, {"verdict": "ok"}),
+        "absolute_paths": ("mkdir -p /home/student/hw3/samples && cd /home/student/hw3 && python gen.py \"$1\"\n", {},
+                           {"verdict": "crash"}),
+        "reads_others": (f"""\
+            if cat {root}/good/run_cgan.sh || cat ../good/run_cgan.sh; then exit 3; fi
+            """ + gen, {}, {"verdict": "ok"}),
+        "not_png": ("echo 'not an image' > samples/cgan.png\n", {}, {"verdict": "bad format"}),
+        "no_script": ("", {}, {"verdict": "missing files"}),
+    }
+    expected = {}
+    for name, (script, kw, want) in cases.items():
+        _submission(root, name, script, tags_file, **kw)
+        expected[name] = want
+    return expected

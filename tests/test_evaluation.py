@@ -1,0 +1,101 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cgan.classifier import load_classifier
+from cgan.cli import cli
+from cgan.errors import CganError
+from cgan.evaluation import evaluate, grid_tiles, real_samples, summary_lines
+from cgan.images import make_grid, save_png
+from cgan.synth import synth_dataset
+from cgan.tags import TagLine, read_testing_tags
+from conftest import ROOT
+from helpers import load
+
+TAGS = ROOT / "hw3" / "testing_tags.txt"
+
+
+@pytest.fixture(scope="module")
+def fresh_faces(tmp_path_factory):
+    """Procedural faces the classifier never saw."""
+    return load(synth_dataset(tmp_path_factory.mktemp("fresh"), 300, "extra", seed=77))
+
+
+def test_right_colours_score_high(synth_classifier, fresh_faces):
+    clf = load_classifier(synth_classifier)
+    images, tags = real_samples(fresh_faces, None, 200, seed=0)
+    res = evaluate(images, tags, clf)
+    acc = res["tag_accuracy"]
+    print(f"tag accuracy on unseen procedural faces: {acc}")
+    assert acc["hair"] >= 0.9 and acc["eyes"] >= 0.9
+    assert not res["diversity"]["collapse"] and res["diversity"]["near_duplicates"] == 0
+
+
+def test_wrong_tags_score_low(synth_classifier, fresh_faces):
+    clf = load_classifier(synth_classifier)
+    images, tags = real_samples(fresh_faces, None, 100, seed=0)
+    lie = [TagLine(t.id, "blonde" if t.hair != "blonde" else "red", t.eyes) for t in tags]
+    assert evaluate(images, lie, clf)["tag_accuracy"]["hair"] <= 0.1
+
+
+def test_copies_of_one_image_are_flagged(synth_classifier, fresh_faces):
+    clf = load_classifier(synth_classifier)
+    tags = read_testing_tags(TAGS)
+    images = np.repeat(fresh_faces.images[:1], 25, axis=0)
+    d = evaluate(images, tags, clf)["diversity"]
+    assert d["collapse"] and d["feature_ratio"] < 1e-5
+    assert d["near_duplicates"] == 5 * 10  # 5 tags x C(5, 2) identical pairs
+    assert len(d["collapsed_tags"]) == 5
+
+
+def test_fd_is_lower_for_real_than_for_noise(synth_classifier, fresh_faces):
+    clf = load_classifier(synth_classifier)
+    real = evaluate(fresh_faces.images[:200], None, clf)["fd_tagnet"]["value"]
+    noise = np.random.RandomState(0).randint(0, 256, (200, 64, 64, 3)).astype(np.uint8)
+    fake = evaluate(noise, None, clf)["fd_tagnet"]["value"]
+    assert real * 5 < fake
+
+
+def test_grid_tiles_round_trip_and_errors(tmp_path, fresh_faces):
+    imgs = fresh_faces.images[:25]
+    save_png(make_grid(imgs), tmp_path / "g.png")
+    assert (grid_tiles(tmp_path / "g.png", 25) == imgs).all()
+    save_png(np.zeros((64, 256, 3), np.uint8), tmp_path / "narrow.png")
+    with pytest.raises(CganError, match="256x64 is not a tight grid of 5 columns"):
+        grid_tiles(tmp_path / "narrow.png")
+    with pytest.raises(CganError, match="5 tiles for 25 tag lines"):
+        save_png(make_grid(imgs[:5]), tmp_path / "one_row.png")
+        grid_tiles(tmp_path / "one_row.png", 25)
+    (tmp_path / "text.png").write_text("hello")
+    with pytest.raises(CganError, match="not a readable image"):
+        grid_tiles(tmp_path / "text.png")
+
+
+def test_cli_eval_real_and_checkpoint(tmp_path, synth_classifier, fresh_faces, synth_extra):
+    from helpers import quick_train
+
+    runner = CliRunner()
+    out = tmp_path / "real.json"
+    r = runner.invoke(cli, ["eval", "--real", str(synth_extra), "--tags", str(TAGS), "--classifier",
+                            str(synth_classifier), "--no-faces", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "tag accuracy: hair" in r.output and "fd_tagnet" in r.output
+    res = json.loads(out.read_text())
+    assert res["source"]["real"] == str(synth_extra) and res["images"] == 25
+    assert res["tag_accuracy"]["both"] >= 0.8 and res["faces_error"] == "--no-faces"
+    ckpt = quick_train(load(synth_extra), tmp_path / "run", max_steps=2)
+    r = runner.invoke(cli, ["eval", "--ckpt", str(ckpt), "--n", "40", "--classifier", str(synth_classifier),
+                            "--no-faces", "-o", str(tmp_path / "ck.json")])
+    assert r.exit_code == 0, r.output
+    res = json.loads((tmp_path / "ck.json").read_text())
+    assert res["images"] == 40 and "tag_accuracy" in res
+    r = runner.invoke(cli, ["eval", "--classifier", str(synth_classifier)])
+    assert r.exit_code == 2 and "exactly one of GRID, --ckpt or --real" in r.output
+
+
+def test_summary_names_the_fallback(synth_classifier, fresh_faces):
+    res = evaluate(fresh_faces.images[:30], None, load_classifier(synth_classifier))
+    text = "\n".join(summary_lines(res))
+    assert "not Inception FID" in text and "held-out" in text

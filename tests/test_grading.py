@@ -1,0 +1,117 @@
+import socket
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cgan.cli import cli
+from cgan.grading import check_format, compare
+from cgan.images import png_bytes
+from cgan.sandbox import namespaces_available
+from conftest import ROOT
+from grading_corpus import build_class
+from helpers import load, quick_train
+
+TAGS = ROOT / "hw3" / "testing_tags.txt"
+
+
+def _png(a) -> bytes:
+    return png_bytes(np.asarray(a, np.uint8))
+
+
+def test_check_format():
+    rng = np.random.RandomState(0)
+    good = _png(rng.randint(0, 256, (320, 320, 3)))
+    assert check_format(good, 25)["ok"]
+    assert "expected 320x320" in check_format(_png(rng.randint(0, 256, (256, 256, 3))), 25)["problems"][0]
+    assert "mode RGBA" in check_format(_png(rng.randint(0, 256, (320, 320, 4))), 25)["problems"][0]
+    g = rng.randint(0, 256, (320, 320, 3))
+    g[64:128, 128:192] = 7
+    assert check_format(_png(g), 25)["blank_tiles"] == [7]
+    assert check_format(b"GIF89a", 25)["problems"] == ["not a PNG file"]
+    assert check_format(None, 25)["problems"] == ["samples/cgan.png was not written"]
+
+
+def test_compare_tolerance():
+    a = np.random.RandomState(0).randint(10, 240, (64, 320, 3))
+    b = a.copy()
+    b[0, :10, 0] += 2  # 10 of 61,440 values off by 2
+    assert compare(_png(a), _png(a))["status"] == "identical"
+    r = compare(_png(b), _png(a))
+    assert r["status"] == "within tolerance" and r["max_abs_diff"] == 2
+    assert compare(_png(b), _png(a), levels=1)["status"] == "different"
+    c = a.copy()
+    c[:32] += 1  # half the values off by 1
+    assert compare(_png(c), _png(a))["status"] == "different"
+    assert compare(None, _png(a))["status"] == "n/a"
+
+
+class _Listener:
+    """A TCP server on 127.0.0.1 that counts the connections a submission manages to make."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = False
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self) -> None:
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                conn.close()
+            except OSError:
+                pass
+
+
+@pytest.mark.slow
+def test_grade_a_class(tmp_path, synth_classifier, synth_extra):
+    why = namespaces_available()
+    listener = _Listener()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    expected = build_class(tmp_path / "subs", TAGS, outside, listener.port)
+    baseline = quick_train(load(synth_extra), tmp_path / "baseline", max_steps=2)
+    args = ["grade", str(tmp_path / "subs"), "--tags", str(TAGS), "--out", str(tmp_path / "grades"),
+            "--time-limit", "15", "--file-mb", "32", "--disk-mb", "256", "--processes", "64", "--jobs", "2",
+            "--classifier", str(synth_classifier), "--baseline", str(baseline), "--no-faces"]
+    t0 = time.time()
+    r = CliRunner().invoke(cli, args)
+    took = time.time() - t0
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(tmp_path / "grades" / "grades.csv").set_index("student")
+    print(df[["verdict", "points", "run_s", "exit_code", "review_hint"]].to_string())
+    print(f"graded {len(df)} submissions in {took:.0f} s; isolation: {why or 'namespaces'}")
+    assert set(df.index) == set(expected)
+    for name, want in expected.items():
+        for col, value in want.items():
+            assert df.loc[name, col] == value, (name, col, df.loc[name, col])
+    assert took < 120  # the sleeper is cut at 15 s; the rest take seconds
+    good = df.loc["good"]
+    assert good["both_acc"] >= 0.9 and bool(good["beats_baseline"]) and good["points"] == 3
+    assert df.loc["huge_file", "exit_code"] == 128 + 25  # SIGXFSZ
+    assert "mode collapse" not in good["review_hint"]
+    html = (tmp_path / "grades" / "report.html").read_text()
+    assert html.count("<section") == len(expected) and html.count('class="tile"') >= 25
+    # The hostile ones got nowhere (only enforceable with the namespaces level).
+    if why is None:
+        assert not list(outside.iterdir()) and not (ROOT / "pwned.txt").exists()
+        assert listener.connections == 0
+        assert df.loc["good", "isolation"].startswith("namespaces")
+        left = subprocess.run(["pgrep", "-u", "61000,61001"], capture_output=True, text=True).stdout.split()
+        assert left == []
+    # Resuming keeps every finished result and re-runs nothing.
+    t0 = time.time()
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0 and r.output.count("done before, kept") == len(expected)
+    assert time.time() - t0 < 30
+    listener.stop = True
