@@ -32,7 +32,8 @@ def build_discriminator(cfg: dict) -> Discriminator:
     acgan = cfg["loss"] == "acgan"
     # ACGAN's D reads the class from the image alone (Odena et al.); the others see the tags.
     return Discriminator(0 if acgan else cond.dim, cfg["base_channels"], norm=cfg["d_norm"],
-                         aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None)
+                         aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None,
+                         spectral_norm=cfg.get("spectral_norm", False))
 
 
 def save_checkpoint(obj: dict, path: str | Path) -> None:

@@ -46,8 +46,9 @@ def cli() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
 @click.option("--cond", type=click.Choice(["pair", "multi", "none"]), default="pair", show_default=True,
               help="pair: one-hot over the (hair, eyes) pairs seen in training; multi: 12 hair + 11 eye one-hots; none: unconditional.")
-@click.option("--loss", type=click.Choice(["gan", "acgan", "wgan-gp"]), default="gan", show_default=True,
-              help="gan: course baseline with the matching-aware D; acgan: auxiliary classifier; wgan-gp: critic + gradient penalty.")
+@click.option("--loss", type=click.Choice(["gan", "acgan", "wgan-gp", "hinge"]), default="gan", show_default=True,
+              help="gan: course baseline with the matching-aware D; acgan: auxiliary classifier; wgan-gp: critic + "
+                   "gradient penalty; hinge: the matching-aware D with the hinge loss.")
 @click.option("--base-channels", type=int, default=64, show_default=True, help="Width: 64 is the course baseline, 32 trains ~3.5x faster.")
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Images per step.")
 @click.option("--epochs", type=int, default=25, show_default=True, help="Passes over the data.")
@@ -56,6 +57,9 @@ def cli() -> None:
 @click.option("--ema", type=float, default=0.0, show_default=True, help="Keep an exponential moving average of G with this decay (0: off).")
 @click.option("--flip/--no-flip", default=False, show_default=True, help="Random horizontal flips of the real images.")
 @click.option("--n-critic", type=int, default=5, show_default=True, help="wgan-gp: critic steps per G step.")
+@click.option("--spectral-norm", is_flag=True, help="Spectral normalisation on every D weight (replaces D's batch norm).")
+@click.option("--diffaug", default="", show_default=True,
+              help="DiffAugment policies for D's inputs: translation, cutout or translation,cutout (no colour: tags are colours).")
 @click.option("--max-steps", type=int, default=None, help="Stop after this many steps (the last epoch is cut short).")
 @click.option("--time-limit", type=float, default=None, help="Stop after this many minutes, saving a checkpoint.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -63,7 +67,8 @@ def cli() -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
 @click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
 def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, batch_size: int, epochs: int,
-          lr: float | None, seed: int, ema: float, flip: bool, n_critic: int, max_steps: int | None,
+          lr: float | None, seed: int, ema: float, flip: bool, n_critic: int, spectral_norm: bool, diffaug: str,
+          max_steps: int | None,
           time_limit: float | None, resume: bool, device: str, threads: int | None, cache: bool) -> None:
     """Train a (conditional) GAN on a folder of images plus tags.csv.
 
@@ -76,8 +81,14 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
     """
     import torch
 
+    from cgan.augment import parse_policy
     from cgan.data import load_tagged_folder
     from cgan.training import TrainOptions, train as run_training
+
+    try:
+        parse_policy(diffaug)
+    except ValueError as e:
+        raise CganError(f"--diffaug: {e}") from None
 
     if threads:
         torch.set_num_threads(threads)
@@ -86,7 +97,7 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
     data = load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=_log)
     opts = TrainOptions(out=str(out), cond=cond, loss=loss, base_channels=base_channels, batch_size=batch_size,
                         epochs=epochs, lr=lr, seed=seed, ema=ema, flip=flip, n_critic=n_critic,
-                        max_steps=max_steps, time_limit=time_limit, resume=resume, device=device,
+                        spectral_norm=spectral_norm, diffaug=diffaug, max_steps=max_steps, time_limit=time_limit, resume=resume, device=device,
                         progress=sys.stderr.isatty())
     t0 = time.time()
     ckpt = run_training(data, opts, log=_log)

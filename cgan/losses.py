@@ -24,6 +24,19 @@ def nonsaturating_g_loss(fake_right: torch.Tensor) -> torch.Tensor:
     return _bce(fake_right, 1.0)
 
 
+def hinge_d_loss(real_right: torch.Tensor, fake_right: torch.Tensor,
+                 real_wrong: torch.Tensor | None = None) -> torch.Tensor:
+    """Hinge loss (Lim & Ye 2017; SN-GAN, BigGAN), with GAN-CLS's two negatives averaged as above."""
+    neg = F.relu(1.0 + fake_right).mean()
+    if real_wrong is not None:
+        neg = 0.5 * (neg + F.relu(1.0 + real_wrong).mean())
+    return F.relu(1.0 - real_right).mean() + neg
+
+
+def hinge_g_loss(fake_right: torch.Tensor) -> torch.Tensor:
+    return -fake_right.mean()
+
+
 def class_loss(hair_logits: torch.Tensor, eye_logits: torch.Tensor,
                hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(hair_logits, hair) + F.cross_entropy(eye_logits, eyes)

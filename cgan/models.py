@@ -85,7 +85,7 @@ class Discriminator(nn.Module):
     """Returns (logit, hair_logits, eye_logits); the class logits are None unless `aux` is set (ACGAN)."""
 
     def __init__(self, cond_dim: int = 119, base: int = 64, norm: str = "batch",
-                 aux: tuple[int, int] | None = None) -> None:
+                 aux: tuple[int, int] | None = None, spectral_norm: bool = False) -> None:
         super().__init__()
         self.cond_dim, self.base = cond_dim, base
         chans = [3, base, base * 2, base * 4, base * 8]
@@ -106,6 +106,10 @@ class Discriminator(nn.Module):
         self.aux_eyes = nn.Linear(c4 * 16, aux[1]) if aux else None
         self.apply(dcgan_init)
         embedding_init(self.text)
+        if spectral_norm:  # Miyato et al. 2018: every weight's largest singular value held at 1
+            for m in list(self.modules()):
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.utils.parametrizations.spectral_norm(m)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None):
         h = self.features(x)

@@ -15,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from cgan import losses
+from cgan.augment import diff_augment, parse_policy
 from cgan.checkpoints import (ARCH, FORMAT_VERSION, build_discriminator, build_generator, load_checkpoint,
                               save_checkpoint)
 from cgan.conditioning import Conditioning
@@ -23,7 +24,7 @@ from cgan.errors import CganError
 from cgan.images import save_grid
 from cgan.sampling import generate, preview_tags
 
-LOSSES = ("gan", "acgan", "wgan-gp")
+LOSSES = ("gan", "acgan", "wgan-gp", "hinge")
 CHECKPOINT = "checkpoint.pt"
 LOSS_COLUMNS = ["epoch", "step", "d_loss", "g_loss"]
 
@@ -43,6 +44,8 @@ class TrainOptions:
     flip: bool = False
     n_critic: int = 5
     gp_weight: float = 10.0
+    spectral_norm: bool = False
+    diffaug: str = ""  # DiffAugment policies, e.g. "translation,cutout"
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
     resume: bool = False
@@ -62,10 +65,13 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
     d = defaults_for(opts.loss)
     return {
         "arch": ARCH, "image_size": 64, "z_dim": opts.z_dim, "base_channels": opts.base_channels,
-        "cond": cond.to_config(), "loss": opts.loss, "d_norm": d["d_norm"],
+        "cond": cond.to_config(), "loss": opts.loss,
+        # Spectral normalisation replaces D's batch norm (as in SN-GAN), it does not stack on it.
+        "d_norm": "none" if opts.spectral_norm else d["d_norm"],
         "lr": opts.lr or d["lr"], "betas": list(d["betas"]), "batch_size": opts.batch_size,
         "seed": opts.seed, "ema": opts.ema, "flip": opts.flip, "n_critic": opts.n_critic,
-        "gp_weight": opts.gp_weight,
+        "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm,
+        "diffaug": ",".join(parse_policy(opts.diffaug)),
     }
 
 
@@ -87,6 +93,10 @@ class Trainer:
         self.gen = torch.Generator().manual_seed(cfg["seed"])
         self.step_count = 0
         self._last_g = torch.tensor(float("nan"))
+        self.policy = parse_policy(cfg.get("diffaug", ""))
+
+    def _aug(self, x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, self.policy, self.gen) if self.policy else x
 
     # -- one iteration -------------------------------------------------------------------------
     def step(self, real: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,22 +107,25 @@ class Trainer:
         do_g = loss != "wgan-gp" or self.step_count % self.cfg["n_critic"] == 0
         with torch.set_grad_enabled(do_g):
             fake = G(z, c)
+        real = self._aug(real)
+        fake_d = self._aug(fake.detach())
 
         # Discriminator
-        if loss == "gan":
+        if loss in ("gan", "hinge"):
             wrong = None
             if self.cond.conditional:
                 wh, we = self.cond.wrong_pairs(hair, eyes, self.gen)
                 wrong = D(real, self.cond.encode(wh, we))[0]
-            d_loss = losses.matching_d_loss(D(real, c)[0], D(fake.detach(), c)[0], wrong)
+            d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
+            d_loss = d_fn(D(real, c)[0], D(fake_d, c)[0], wrong)
         elif loss == "acgan":
             sr, hr, er = D(real)
-            sf, hf, ef = D(fake.detach())
+            sf, hf, ef = D(fake_d)
             d_loss = losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
                                          losses.class_loss(hf, ef, hair, eyes))
         else:
-            gp = losses.gradient_penalty(D, real, fake.detach(), c, self.gen)
-            d_loss = losses.wgan_d_loss(D(real, c)[0], D(fake.detach(), c)[0]) + self.cfg["gp_weight"] * gp
+            gp = losses.gradient_penalty(D, real, fake_d, c, self.gen)
+            d_loss = losses.wgan_d_loss(D(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_D.step()
@@ -120,8 +133,11 @@ class Trainer:
         # Generator: D's parameters need no gradients here (7% fewer FLOPs).
         if do_g:
             D.requires_grad_(False)
+            fake = self._aug(fake)
             if loss == "gan":
                 g_loss = losses.nonsaturating_g_loss(D(fake, c)[0])
+            elif loss == "hinge":
+                g_loss = losses.hinge_g_loss(D(fake, c)[0])
             elif loss == "acgan":
                 sf, hf, ef = D(fake)
                 g_loss = losses.acgan_g_loss(sf, losses.class_loss(hf, ef, hair, eyes))
@@ -179,8 +195,9 @@ class Trainer:
 
 
 def _check_resumable(saved: dict, new: dict, path: Path) -> None:
-    keys = ("loss", "base_channels", "z_dim", "cond", "ema")
-    diff = [k for k in keys if saved.get(k) != new.get(k)]
+    keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug")
+    absent = {"spectral_norm": False, "diffaug": ""}  # runs from before these options existed
+    diff = [k for k in keys if saved.get(k, absent.get(k)) != new.get(k)]
     if diff:
         raise CganError(f"{path}: cannot resume: the run was started with other settings ({', '.join(diff)}); "
                         "use another --out or the original options")
@@ -206,7 +223,7 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
     cond = Conditioning(opts.cond, data.pairs if opts.cond != "none" else [])
     if opts.loss not in LOSSES:
         raise CganError(f"unknown loss {opts.loss!r} (choose from {', '.join(LOSSES)})")
-    if opts.loss == "gan" and cond.kind != "none" and len(cond.pairs) < 2:
+    if opts.loss in ("gan", "hinge") and cond.kind != "none" and len(cond.pairs) < 2:
         raise CganError(f"{data.summary.get('data')}: the matching-aware loss needs at least two tag pairs")
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")

@@ -46,3 +46,13 @@ def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
 def test_wgan_losses_sign():
     assert losses.wgan_d_loss(torch.ones(4), -torch.ones(4)) == -2
     assert losses.wgan_g_loss(torch.ones(4)) == -1
+
+
+def test_hinge_losses():
+    from cgan.losses import hinge_d_loss, hinge_g_loss
+
+    real, fake, wrong = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.0]), torch.tensor([-1.0, 1.0])
+    # real: relu(1-2)=0, relu(1-0.5)=0.5 -> 0.25; fake: 0 and 1 -> 0.5; wrong: 0 and 2 -> 1.0
+    assert torch.isclose(hinge_d_loss(real, fake), torch.tensor(0.75))
+    assert torch.isclose(hinge_d_loss(real, fake, wrong), torch.tensor(0.25 + 0.5 * (0.5 + 1.0)))
+    assert torch.isclose(hinge_g_loss(fake), torch.tensor(1.0))

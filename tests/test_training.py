@@ -87,3 +87,20 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(data, tmp_path, monkeypat
 def test_acgan_needs_tags(data, tmp_path):
     with pytest.raises(CganError, match="acgan needs tags"):
         quick_train(data, tmp_path / "r", loss="acgan", cond="none")
+
+
+def test_sn_hinge_diffaug_train_and_resume_exactly(data, tmp_path):
+    """The options the field added since the seeds: they train, and resume stays bit-exact
+    (DiffAugment draws from the checkpointed generator, SN's power-iteration vectors are saved)."""
+    kw = dict(loss="hinge", spectral_norm=True, diffaug="translation,cutout", epochs=2)
+    straight = load_checkpoint(quick_train(data, tmp_path / "s", **kw))
+    cfg = straight["config"]
+    assert cfg["d_norm"] == "none" and cfg["spectral_norm"] and cfg["diffaug"] == "translation,cutout"
+    assert any("parametrizations.weight.original" in k for k in straight["D"])
+    quick_train(data, tmp_path / "r", **{**kw, "epochs": 1})
+    resumed = load_checkpoint(quick_train(data, tmp_path / "r", **kw, resume=True))
+    for part in ("G", "D"):
+        for k in straight[part]:
+            assert torch.equal(straight[part][k], resumed[part][k]), (part, k)
+    with pytest.raises(CganError, match="other settings"):
+        quick_train(data, tmp_path / "r", **{**kw, "diffaug": "cutout", "epochs": 3}, resume=True)
