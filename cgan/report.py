@@ -62,7 +62,7 @@ def write_report(out: Path, df, docs: dict[str, dict], tags: list[TagLine], base
         body.append(f'<tr class="{cls}">{cells.replace(html.escape(str(r["student"])), _link(r["student"]), 1)}</tr>')
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>cgan grades</title><style>{STYLE}</style>"
              "</head><body><h1>HW3-2 grading report</h1>",
-             f"<p>{len(df)} submissions. Points: reproduce 2, baseline 1; the review's 2 points are the TA's "
+             f"<p>Submissions: {len(df)}. Points: reproduce 2, baseline 1; the review's 2 points are the TA's "
              "(hints in <i>review_hint</i>).</p>"]
     if baseline:
         parts.append(f"<p>Baseline ({html.escape(str(baseline.get('checkpoint')))}): tags both-correct "

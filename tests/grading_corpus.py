@@ -65,10 +65,11 @@ def _submission(root: Path, name: str, run_sh: str, tags_file: Path, gen_seed: s
     return d
 
 
-def build_class(root: Path, tags_file: Path, outside: Path, port: int) -> dict[str, dict]:
+def build_class(root: Path, tags_file: Path, outside: Path, port: int, with_repo: bool = True) -> dict[str, dict]:
     """Write the submissions under `root`; returns name -> what the grader must find.
 
     `outside` is a folder the hostile ones try to write into; `port` a local TCP port they try to reach.
+    With `with_repo`, one submission is this repository itself (its run_cgan.sh and bundled model).
     """
     root.mkdir(parents=True, exist_ok=True)
     gen = "python gen.py \"$1\"\n"
@@ -124,4 +125,13 @@ def build_class(root: Path, tags_file: Path, outside: Path, port: int) -> dict[s
     for name, (script, kw, want) in cases.items():
         _submission(root, name, script, tags_file, **kw)
         expected[name] = want
+    if with_repo:
+        from helpers import tracked_copy
+
+        d = tracked_copy(root / "this_repo")
+        # Its committed original was made for hw3/testing_tags.txt; the grader may run other tags.
+        same = tags_file.read_bytes() == (ROOT / "hw3" / "testing_tags.txt").read_bytes()
+        expected["this_repo"] = ({"verdict": "ok", "reproduce": "identical", "points_reproduce": 2} if same
+                                 else {"verdict": "not reproducible"})
+        (d / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     return expected

