@@ -63,7 +63,8 @@ def measure(images_fn, tags_grid, clf, det, n, inception_ref) -> dict:
     imgs, tags = images_fn(None, n, 0)
     res = evaluate(imgs, tags, clf)
     row = {"faces_mean": float(np.mean(faces)), "faces_min": int(min(faces)),
-           "pass_10": sum(f >= 20 for f in faces), **{k: res["tag_accuracy"][k] for k in ("hair", "eyes", "both")},
+           "pass_10": sum(f >= 20 for f in faces),
+           **{k: res["tag_accuracy"][k] for k in ("hair", "eyes", "both") if "tag_accuracy" in res},
            "ratio": res["diversity"]["feature_ratio"], "collapse": res["diversity"]["collapse"],
            "fd_tagnet": res["fd_tagnet"]["value"]}
     if inception_ref is not None:
