@@ -312,9 +312,11 @@ def eval_cmd(grid: Path | None, tags_file: Path | None, ckpt: str | None, real_d
 @click.option("--faces/--no-faces", default=True, show_default=True, help="Count faces with the course's detector.")
 @click.option("--cascade", type=click.Path(path_type=Path), default=None, help="The anime face cascade XML.")
 @click.option("--resume/--restart", default=True, show_default=True, help="Keep results of submissions graded before.")
+@click.option("--network", type=click.Choice(["deny", "allow"]), default="deny", show_default=True,
+              help="allow: submissions may download (the course's setting); deny: a failed download is 'needs network'.")
 def grade(submissions_dir: Path, tags_file: Path, out: Path, time_limit: float, memory_mb: int, file_mb: int,
           disk_mb: int, processes: int, jobs: int, tolerance_levels: int, tolerance_fraction: float, classifier: str,
-          baseline: str, faces: bool, cascade: Path | None, resume: bool) -> None:
+          baseline: str, faces: bool, cascade: Path | None, resume: bool, network: str) -> None:
     """Run and grade every submission (one folder per student, holding their hw3/).
 
     Each runs as `bash run_cgan.sh testing_tags.txt` in a private copy, with a time limit, resource
@@ -341,9 +343,12 @@ def grade(submissions_dir: Path, tags_file: Path, out: Path, time_limit: float, 
              f"fd_tagnet {tools.baseline['fd_tagnet']:.1f}")
     iso = namespaces_available()
     _log("isolation: namespaces" if iso is None else f"isolation: basic only ({iso})")
-    limits = Limits(wall_s=time_limit, memory_mb=memory_mb, file_mb=file_mb, disk_mb=disk_mb, processes=processes)
+    import torch
+
+    limits = Limits(wall_s=time_limit, memory_mb=memory_mb, file_mb=file_mb, disk_mb=disk_mb, processes=processes,
+                    network=network == "allow")
     opts = GradeOptions(tags_file=tags_file, out=out, limits=limits, jobs=jobs, tolerance_levels=tolerance_levels,
-                        tolerance_fraction=tolerance_fraction, resume=resume)
+                        tolerance_fraction=tolerance_fraction, resume=resume, gpus=torch.cuda.device_count())
     df = run_grading(submissions_dir, opts, tools, log=_log)
     counts = df["verdict"].value_counts().to_dict()
     click.echo(f"graded {len(df)} submissions: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

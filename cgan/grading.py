@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import queue
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,7 +32,13 @@ OUTPUT = "samples/cgan.png"
 BLANK_STD = 2.0  # a tile whose pixels vary less than this (0..255) is blank
 POINTS = {"reproduce": 2, "baseline": 1, "review": 2}
 # Verdicts in the order a TA should look at them.
-VERDICTS = ("setup error", "missing files", "timeout", "crash", "no output", "bad format", "not reproducible", "ok")
+VERDICTS = ("setup error", "missing files", "needs network", "timeout", "crash", "no output", "bad format",
+            "not reproducible", "ok")
+# What a failed download prints (requests, urllib, curl, wget, gdown, socket errors).
+NETWORK_FAILURES = re.compile(
+    r"Temporary failure in name resolution|Name or service not known|Network is unreachable|"
+    r"Failed to establish a new connection|Could not resolve host|unable to resolve host|URLError|"
+    r"ConnectionError|Max retries exceeded|getaddrinfo failed|No route to host", re.I)
 
 
 @dataclass
@@ -43,6 +50,7 @@ class GradeOptions:
     tolerance_levels: int = 2  # reproduce: max abs diff allowed ...
     tolerance_fraction: float = 0.01  # ... on at most this share of the pixel values
     resume: bool = True
+    gpus: int = 0  # GPUs on this machine: job k sees only GPU k mod gpus
 
     def fingerprint(self, tags: bytes) -> str:
         """Results from a grading with other settings are not reused on resume."""
@@ -139,11 +147,13 @@ def baseline_figures(ckpt: Path, tags: list[TagLine], tools: Tools, tags_path: s
             "fd_tagnet": res.get("fd_tagnet", {}).get("value"), "faces_course_canvas": res.get("faces", {}).get("found")}
 
 
-def _verdict(row: dict) -> str:
+def _verdict(row: dict, log: str = "", network: bool = False) -> str:
     if row.get("setup_error"):
         return "setup error"
     if row["missing"] and "run_cgan.sh" in row["missing"]:
         return "missing files"
+    if not network and not row["output_written"] and NETWORK_FAILURES.search(log):
+        return "needs network"  # the course allowed downloads; with --network deny this is no crash
     if row["timed_out"]:
         return "timeout"
     if not row["output_written"]:
@@ -156,7 +166,7 @@ def _verdict(row: dict) -> str:
 
 
 def grade_one(name: str, src: Path, tags: list[TagLine], tags_bytes: bytes, opts: GradeOptions, tools: Tools,
-              uid: int, hide: list[Path]) -> dict:
+              uid: int, hide: list[Path], env: dict[str, str] | None = None) -> dict:
     """Run and score one submission; returns its gradebook row (with the bulky parts under '_files')."""
     missing = [f for f in REQUIRED if not (src / f).is_file()]
     absent = [f for f in RECOMMENDED if not (src / f).is_file()]
@@ -167,7 +177,7 @@ def grade_one(name: str, src: Path, tags: list[TagLine], tags_bytes: bytes, opts
     run: RunResult | None = None
     if "run_cgan.sh" not in missing:
         run = run_submission(src, ["bash", "run_cgan.sh", "testing_tags.txt"], opts.limits,
-                             extra_files={"testing_tags.txt": tags_bytes}, hide=hide, uid=uid)
+                             extra_files={"testing_tags.txt": tags_bytes}, hide=hide, uid=uid, extra_env=env)
     output = run.files.get(OUTPUT) if run else None
     fmt = check_format(output, len(tags))
     rep = compare(output, original, opts.tolerance_levels, opts.tolerance_fraction)
@@ -193,7 +203,8 @@ def grade_one(name: str, src: Path, tags: list[TagLine], tags_bytes: bytes, opts
             f = ev["faces"]
             row.update(faces=f["found"], faces_ge_20=f["pass_ge_20"], faces_gt_20=f["pass_gt_20"],
                        faces_course_canvas=f.get("course_canvas"), faces_tight=f["tight_grid"])
-    row["verdict"] = _verdict(row)
+    row["verdict"] = _verdict(row, run.output if run else "", opts.limits.network)
+    row["network"] = "allowed" if opts.limits.network else "denied"
     row["points_reproduce"] = POINTS["reproduce"] if rep["status"] in ("identical", "within tolerance") and fmt["ok"] else 0
     b = tools.baseline
     beats = None
@@ -224,6 +235,39 @@ def _review_hint(row: dict, ev: dict) -> str:
     return "; ".join(parts)
 
 
+RESULTS_CAP = 1_000_000  # Gradescope's limit on results.json output
+
+
+def gradescope_results(row: dict, log: str) -> dict:
+    """The submission's result in Gradescope's results.json shape (score, tests[], visibility)."""
+    def test(name: str, score: float, max_score: float, output: str) -> dict:
+        return {"name": name, "score": score, "max_score": max_score, "output": output, "visibility": "visible"}
+
+    ran = row["exit_code"] is not None
+    tests = [
+        test("Required files", 0, 0, "all present" if not row["missing"] else f"missing: {row['missing']}"),
+        test("Runs bash run_cgan.sh testing_tags.txt", 0, 0,
+             "did not run" if not ran else f"exit code {row['exit_code']} in {row['run_s']} s"
+             + (" (time limit reached)" if row["timed_out"] else "")),
+        test("samples/cgan.png format", 0, 0, row["format"]),
+        test("Reproduces samples/cgan_original.png", row["points_reproduce"], POINTS["reproduce"],
+             f"{row['reproduce']}" + (f", max abs diff {row['max_abs_diff']}" if row.get("max_abs_diff") else "")),
+        test("Baseline (course face detector >= 20 on its canvas)", row["points_baseline"], POINTS["baseline"],
+             f"faces {row.get('faces')}, tags both-correct {row.get('both_acc')}, beats the baseline model: "
+             f"{row.get('beats_baseline')}"),
+        test("Review hints (mode collapse, tags; graded by the TA)", 0, 0, row["review_hint"]),
+    ]
+    tail = log[-20000:]
+    out = {"score": row["points_reproduce"] + row["points_baseline"],
+           "max_score": POINTS["reproduce"] + POINTS["baseline"],
+           "execution_time": row["run_s"] or 0, "visibility": "after_published",
+           "output": f"verdict: {row['verdict']}\n\nlog tail:\n{tail}", "tests": tests}
+    while len(json.dumps(out, default=str)) > RESULTS_CAP and len(tail) > 1000:
+        tail = tail[len(tail) // 2:]
+        out["output"] = f"verdict: {row['verdict']}\n\nlog tail:\n{tail}"
+    return out
+
+
 def submissions(root: Path) -> list[tuple[str, Path]]:
     if not root.is_dir():
         raise CganError(f"{root}: no such submissions folder")
@@ -243,6 +287,8 @@ def _save_student(out: Path, row: dict, fingerprint: str) -> None:
             atomic_write(d / fname, lambda f: f.write(data))
     log = files["log"].encode()
     atomic_write(d / "log.txt", lambda f: f.write(log))
+    gs = json.dumps(gradescope_results(row, files["log"]), indent=1, default=str).encode()
+    atomic_write(d / "results.json", lambda f: f.write(gs))
     doc = json.dumps({"fingerprint": fingerprint, "row": row, "eval": files["eval"]}, indent=1, default=str).encode()
     atomic_write(d / "result.json", lambda f: f.write(doc))  # last: its presence marks the student done
 
@@ -283,8 +329,10 @@ def grade(root: str | Path, opts: GradeOptions, tools: Tools, log: Callable[[str
     def job(item: tuple[str, Path]) -> None:
         name, path = item
         uid = uids.get()
+        # Each concurrent job owns one GPU (none of the common autograders schedules GPUs).
+        env = {"CUDA_VISIBLE_DEVICES": str((uid - 61000) % opts.gpus)} if opts.gpus else {"CUDA_VISIBLE_DEVICES": ""}
         try:
-            row = grade_one(name, path, tags, tags_bytes, opts, tools, uid, hide=[root, out])
+            row = grade_one(name, path, tags, tags_bytes, opts, tools, uid, hide=[root, out], env=env)
         finally:
             uids.put(uid)
         _save_student(out, row, fp)

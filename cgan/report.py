@@ -43,6 +43,39 @@ def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
     return '<table class="tiles">' + "".join(rows) + "</table>"
 
 
+def _faces_canvas(grid_png: bytes, n: int, boxes: list) -> bytes:
+    """The course's canvas rebuilt from the grid's tiles, with the detector's boxes drawn on it."""
+    from PIL import Image, ImageDraw
+
+    from cgan.evaluation import grid_tiles
+    from cgan.layouts import course_canvas
+
+    tiles, _, _ = grid_tiles(io.BytesIO(grid_png), n)
+    im = Image.fromarray(course_canvas(tiles)).convert("RGB")
+    draw = ImageDraw.Draw(im)
+    for x, y, w, h in boxes:
+        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=(230, 0, 0), width=2)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _heat_map(a_png: bytes, b_png: bytes) -> bytes | None:
+    """Where two PNGs of one size differ: black where equal, brighter red the larger the difference."""
+    from cgan.grading import read_png
+
+    a, _ = read_png(a_png)
+    b, _ = read_png(b_png)
+    if a is None or b is None or a.shape[:2] != b.shape[:2]:
+        return None
+    d = np.abs(a[..., :3].astype(np.int16) - b[..., :3].astype(np.int16)).max(2)
+    scale = 255.0 / max(1, int(d.max()))
+    heat = np.zeros(d.shape + (3,), np.uint8)
+    heat[..., 0] = np.clip(d * scale, 0, 255).astype(np.uint8)
+    heat[..., 1] = np.where(d > 0, 40, 0).astype(np.uint8)
+    return png_bytes(heat)
+
+
 def _fmt(v) -> str:
     if isinstance(v, float):
         return "" if v != v else f"{v:.3g}"
@@ -81,13 +114,23 @@ def write_report(out: Path, df, docs: dict[str, dict], tags: list[TagLine], base
             parts.append(_tiles(grid.read_bytes(), tags, ev.get("per_image", [])))
         elif grid.is_file():
             parts.append("<p>Output (not scored):</p>" + _img(grid.read_bytes(), alt="output"))
+        boxes = ev.get("faces", {}).get("canvas_boxes")
+        if grid.is_file() and boxes is not None:
+            parts.append(f"<p>Course canvas with the detector's {len(boxes)} faces:</p>"
+                         + _img(_faces_canvas(grid.read_bytes(), len(tags), boxes), alt="faces"))
         orig = d / "cgan_original.png"
         if orig.is_file() and r.get("reproduce") != "identical":
             parts.append("<p>Committed original:</p>" + _img(orig.read_bytes(), alt="original"))
+            heat = _heat_map(grid.read_bytes(), orig.read_bytes()) if grid.is_file() else None
+            if heat is not None:
+                parts.append("<p>Difference (brighter: larger):</p>" + _img(heat, alt="difference"))
         parts.append(f"<table>{figures}</table>")
         log = (d / "log.txt").read_text(errors="replace") if (d / "log.txt").is_file() else ""
         parts.append(f"<p>Log (tail):</p><pre>{html.escape(log[-4000:])}</pre></section>")
-    parts.append("</body></html>")
+    # A browser (or a headless test) can read whether every image decoded.
+    parts.append("<script>window.addEventListener('load',()=>{const im=[...document.images];"
+                 "document.body.dataset.imagesLoaded=im.filter(i=>i.complete&&i.naturalWidth>0).length+'/'+im.length;"
+                 "});</script></body></html>")
     text = "\n".join(parts).encode()
     path = out / "report.html"
     atomic_write(path, lambda f: f.write(text))

@@ -94,12 +94,13 @@ class _CappedReader(threading.Thread):
         return self.head.decode("utf-8", "replace") + mid + self.tail.decode("utf-8", "replace")
 
 
-def _env(home: str, path_dirs: list[str]) -> dict[str, str]:
-    """A stripped environment: nothing of the grader's (tokens, proxies, CUDA settings) leaks in."""
+def _env(home: str, path_dirs: list[str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A stripped environment: nothing of the grader's (tokens, proxies, CUDA settings) leaks in,
+    except what the grader sets on purpose (`extra`, e.g. the job's CUDA_VISIBLE_DEVICES)."""
     path = ":".join(dict.fromkeys([*path_dirs, "/usr/local/bin", "/usr/bin", "/bin"]))
     return {"PATH": path, "HOME": f"{home}/.home", "TMPDIR": f"{home}/.tmp", "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": str(os.cpu_count() or 1)}
+            "OMP_NUM_THREADS": str(os.cpu_count() or 1), **(extra or {})}
 
 
 def _python_dirs() -> list[str]:
@@ -170,15 +171,23 @@ def _du_mb(path: Path) -> int:
 
 
 def _namespace_script(src: Path, extra_dir: Path, stage: Path, argv: list[str], limits: Limits, uid: int,
-                      hide: list[Path], collect: list[str], out_fd: int) -> str:
+                      hide: list[Path], collect: list[str], out_fd: int, extra_env: dict[str, str]) -> str:
     q = shlex.quote
     size = _du_mb(src) + _du_mb(extra_dir) + limits.disk_mb
-    env = _env(SANDBOX_DIR, _python_dirs())
+    env = _env(SANDBOX_DIR, _python_dirs(), extra_env)
     env_args = " ".join(q(f"{k}={v}") for k, v in env.items())
     hide_lines = "\n".join(f"[ -d {q(str(h))} ] && mount -t tmpfs -o size=1m,mode=0755 cgan-hidden {q(str(h))}"
                            for h in hide)
     cmd = " ".join(q(a) for a in argv)
     collect_args = " ".join(q(c) for c in collect)
+    # The grader's Python may live under /tmp (a CI checkout), which the private tmpfs covers:
+    # park those folders inside the stage before the move and put them back, read-only, after it.
+    keep = sorted({os.path.realpath(p) for p in _python_dirs() + [sys.prefix, sys.base_prefix]
+                   if os.path.realpath(p).startswith("/tmp/")})
+    keep_before = "\n".join(f"mkdir {q(str(stage))}/.keep{k} && mount --bind {q(p)} {q(str(stage))}/.keep{k}"
+                            for k, p in enumerate(keep))
+    keep_after = "\n".join(f"mkdir -p {q(p)} && mount --move /tmp/.keep{k} {q(p)} && rmdir /tmp/.keep{k} && "
+                           f"mount -o remount,bind,ro {q(p)}" for k, p in enumerate(keep))
     return f"""
 trap 'echo "cgan-sandbox: setup failed at line $LINENO" >&2; exit {SETUP_FAILED}' ERR
 set -eu
@@ -188,7 +197,9 @@ cp -a {q(str(src))}/. {q(str(stage))}/hw3/
 cp -a {q(str(extra_dir))}/. {q(str(stage))}/hw3/
 mkdir -p {q(str(stage))}/hw3/.home {q(str(stage))}/hw3/.tmp
 chown -R {uid}:{uid} {q(str(stage))}/hw3
+{keep_before}
 mount --move {q(str(stage))} /tmp
+{keep_after}
 {hide_lines}
 {_expose_script(_python_dirs() + [sys.prefix, sys.base_prefix, os.path.realpath(sys.executable)])}
 mount -t tmpfs -o size=64m,mode=1777 cgan-shm /dev/shm 2>/dev/null || true
@@ -267,7 +278,8 @@ def _wait(proc: subprocess.Popen, limits: Limits, readers: list[_CappedReader]) 
 
 def run_submission(src: str | Path, argv: list[str], limits: Limits, extra_files: dict[str, bytes] | None = None,
                    collect: tuple[str, ...] = ("samples",), hide: list[Path] | None = None, uid: int = 61000,
-                   work: str | Path | None = None, force_basic: bool = False) -> RunResult:
+                   work: str | Path | None = None, force_basic: bool = False,
+                   extra_env: dict[str, str] | None = None) -> RunResult:
     """Run `argv` (e.g. ['bash', 'run_cgan.sh', 'testing_tags.txt']) in a copy of `src`.
 
     `extra_files` are written into the copy first (the grader's tags file); the regular files under
@@ -284,22 +296,22 @@ def run_submission(src: str | Path, argv: list[str], limits: Limits, extra_files
             (extra / name).parent.mkdir(parents=True, exist_ok=True)
             (extra / name).write_bytes(data)
         if why is None:
-            return _run_namespaces(src, extra, tmp_path, argv, limits, uid, hide or [], list(collect))
-        return _run_basic(src, extra, tmp_path, argv, limits, list(collect), why)
+            return _run_namespaces(src, extra, tmp_path, argv, limits, uid, hide or [], list(collect), extra_env or {})
+        return _run_basic(src, extra, tmp_path, argv, limits, list(collect), why, extra_env or {})
 
 
 def _run_namespaces(src: Path, extra: Path, tmp: Path, argv: list[str], limits: Limits, uid: int,
-                    hide: list[Path], collect: list[str]) -> RunResult:
+                    hide: list[Path], collect: list[str], extra_env: dict[str, str]) -> RunResult:
     stage = tmp / "stage"
     stage.mkdir()
     r_out, w_out = os.pipe()
     r_files, w_files = os.pipe()
-    script = _namespace_script(src, extra, stage, argv, limits, uid, hide, collect, w_files)
+    script = _namespace_script(src, extra, stage, argv, limits, uid, hide, collect, w_files, extra_env)
     ns = ["--mount", "--pid", "--fork", "--kill-child", "--mount-proc"] + ([] if limits.network else ["--net"])
     t0 = time.monotonic()
     proc = subprocess.Popen(["unshare", *ns, "bash", "-c", script], stdin=subprocess.DEVNULL, stdout=w_out,
                             stderr=w_out, pass_fds=(w_files,), start_new_session=True,
-                            preexec_fn=lambda: _set_limits(limits), env=_env(SANDBOX_DIR, _python_dirs()))
+                            env=_env(SANDBOX_DIR, _python_dirs()))  # limits: prlimit, on the submission only
     os.close(w_out)
     os.close(w_files)
     out = _CappedReader(r_out, limits.output_kb * 1024)
@@ -319,7 +331,7 @@ def _run_namespaces(src: Path, extra: Path, tmp: Path, argv: list[str], limits: 
 
 
 def _run_basic(src: Path, extra: Path, tmp: Path, argv: list[str], limits: Limits, collect: list[str],
-               why: str) -> RunResult:
+               why: str, extra_env: dict[str, str]) -> RunResult:
     copy = tmp / "hw3"
     shutil.copytree(src, copy, symlinks=True)
     shutil.copytree(extra, copy, dirs_exist_ok=True)
@@ -329,7 +341,7 @@ def _run_basic(src: Path, extra: Path, tmp: Path, argv: list[str], limits: Limit
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, cwd=copy, stdin=subprocess.DEVNULL, stdout=w_out, stderr=w_out,
                             start_new_session=True, preexec_fn=lambda: _set_limits(limits),
-                            env=_env(str(copy), _python_dirs()))
+                            env=_env(str(copy), _python_dirs(), extra_env))
     os.close(w_out)
     out = _CappedReader(r_out, limits.output_kb * 1024)
     out.start()

@@ -119,6 +119,9 @@ def build_class(root: Path, tags_file: Path, outside: Path, port: int, with_repo
             if cat {root}/good/run_cgan.sh || cat ../good/run_cgan.sh; then exit 3; fi
             """ + gen, {}, {"verdict": "ok"}),
         "not_png": ("echo 'not an image' > samples/cgan.png\n", {}, {"verdict": "bad format"}),
+        "downloads": ("set -e\npython -c \"import urllib.request; "
+                      "urllib.request.urlopen('http://models.invalid/cgan.pt', timeout=5)\"\n" + gen, {},
+                      {"verdict": "needs network"}),
         "no_script": ("", {}, {"verdict": "missing files"}),
     }
     expected = {}

@@ -1,3 +1,4 @@
+import json
 import socket
 import subprocess
 import threading
@@ -102,6 +103,11 @@ def test_grade_a_class(tmp_path, synth_classifier, synth_extra):
     assert "mode collapse" not in good["review_hint"]
     html = (tmp_path / "grades" / "report.html").read_text()
     assert html.count("<section") == len(expected) and html.count('class="tile"') >= 25
+    assert 'alt="difference"' in html  # the nondeterministic one's heat map
+    gs = json.loads((tmp_path / "grades" / "students" / "good" / "results.json").read_text())
+    assert gs["score"] == 3 and gs["max_score"] == 3 and len(gs["tests"]) == 6
+    assert all({"name", "score", "max_score", "output", "visibility"} <= set(t) for t in gs["tests"])
+    assert df.loc["good", "network"] == "denied"
     # The hostile ones got nowhere (only enforceable with the namespaces level).
     if why is None:
         assert not list(outside.iterdir()) and not (ROOT / "pwned.txt").exists()
@@ -115,3 +121,28 @@ def test_grade_a_class(tmp_path, synth_classifier, synth_extra):
     assert r.exit_code == 0 and r.output.count("done before, kept") == len(expected)
     assert time.time() - t0 < 30
     listener.stop = True
+
+
+def _row(**kw):
+    base = dict(student="s", missing="", setup_error=None, timed_out=False, output_written=False, exit_code=1,
+                format_ok=False, reproduce="n/a", points_reproduce=0, points_baseline=0, run_s=1.0,
+                format="samples/cgan.png was not written", review_hint="no valid grid to review", verdict="crash")
+    base.update(kw)
+    return base
+
+
+def test_failed_download_is_needs_network_only_when_denied():
+    from cgan.grading import _verdict
+
+    log = "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>"
+    assert _verdict(_row(), log, network=False) == "needs network"
+    assert _verdict(_row(), log, network=True) == "crash"
+    assert _verdict(_row(), "Traceback: ZeroDivisionError", network=False) == "crash"
+
+
+def test_gradescope_results_are_capped():
+    from cgan.grading import RESULTS_CAP, gradescope_results
+
+    out = gradescope_results(_row(), "x" * 5_000_000)
+    assert len(json.dumps(out)) <= RESULTS_CAP and out["max_score"] == 3 and out["score"] == 0
+    assert out["tests"][1]["output"] == "exit code 1 in 1.0 s"
