@@ -76,8 +76,14 @@ def read_png(data: bytes) -> tuple[np.ndarray | None, str]:
 
 
 def check_format(data: bytes | None, n_images: int) -> dict:
-    """The course's format: PNG, (5*64) x (rows*64), RGB; and no blank tile."""
-    res: dict = {"ok": False, "problems": [], "size": None, "mode": None, "blank_tiles": []}
+    """The course's format: PNG, (5*64) x (rows*64), RGB, no blank tile ('ok'). A grid in another
+    layout students used (a matplotlib canvas, torchvision padding) fails that but is still
+    'scorable' when its 25 tiles are found, so it can be reproduced and scored all the same."""
+    from cgan.errors import CganError
+    from cgan.layouts import find_tiles
+
+    res: dict = {"ok": False, "scorable": False, "problems": [], "size": None, "mode": None, "blank_tiles": [],
+                 "layout": None, "tiles": None}
     if data is None:
         res["problems"].append(f"{OUTPUT} was not written")
         return res
@@ -95,10 +101,22 @@ def check_format(data: bytes | None, n_images: int) -> dict:
         res["problems"].append(f"mode {mode}, expected RGB")
     if not res["problems"]:
         tiles = arr[..., :3].reshape(rows, TILE, GRID_COLS, TILE, 3).swapaxes(1, 2).reshape(-1, TILE, TILE, 3)
-        res["blank_tiles"] = [i for i in range(n_images) if tiles[i].std() < BLANK_STD]
-        if res["blank_tiles"]:
-            res["problems"].append(f"blank tiles: {', '.join(str(i + 1) for i in res['blank_tiles'])}")
+        res["layout"] = "tight"
+    elif n_images == 25:
+        try:
+            tiles, res["layout"] = find_tiles(arr)
+        except CganError:
+            return res
+    else:
+        return res
+    tiles = np.ascontiguousarray(tiles[:n_images])
+    # Per channel: a uniformly red tile is as blank as a black one.
+    res["blank_tiles"] = [i for i in range(n_images) if tiles[i].reshape(-1, 3).std(0).max() < BLANK_STD]
+    if res["blank_tiles"]:
+        res["problems"].append(f"blank tiles: {', '.join(str(i + 1) for i in res['blank_tiles'])}")
     res["ok"] = not res["problems"]
+    res["scorable"] = len(res["blank_tiles"]) < n_images / 2  # a few blank tiles are scored; a blank grid is not
+    res["tiles"] = tiles if res["scorable"] else None
     return res
 
 
@@ -158,7 +176,7 @@ def _verdict(row: dict, log: str = "", network: bool = False) -> str:
         return "timeout"
     if not row["output_written"]:
         return "crash" if row["exit_code"] not in (0, None) else "no output"
-    if not row["format_ok"]:
+    if not row["scorable"]:
         return "bad format"
     if row["reproduce"] not in ("identical", "within tolerance"):
         return "not reproducible"
@@ -184,16 +202,14 @@ def grade_one(name: str, src: Path, tags: list[TagLine], tags_bytes: bytes, opts
     row.update(exit_code=run.exit_code if run else None, timed_out=bool(run and run.timed_out),
                run_s=round(run.wall_s, 2) if run else None, output_bytes=run.output_bytes if run else 0,
                isolation=run.isolation if run else "", setup_error=run.setup_error if run else None,
-               output_written=output is not None, format_ok=fmt["ok"], format="; ".join(fmt["problems"]) or "ok",
+               output_written=output is not None, format_ok=fmt["ok"], scorable=fmt["scorable"],
+               layout=fmt["layout"], format="; ".join(fmt["problems"]) or "ok",
                reproduce=rep["status"], max_abs_diff=rep.get("max_abs_diff"), diff_fraction=rep.get("diff_fraction"),
                reproduce_note=rep.get("why", ""))
     ev: dict = {}
-    if fmt["ok"]:
-        from cgan.evaluation import grid_tiles
-
-        # Faces are counted on the course's canvas rebuilt from the tiles: the format is the tight grid.
-        tiles, _, _ = grid_tiles(io.BytesIO(output), len(tags))
-        ev = score(tiles, tags, tools)
+    if fmt["scorable"]:
+        # Faces are counted on the course's canvas rebuilt from the tiles, whatever layout was written.
+        ev = score(fmt["tiles"], tags, tools)
         acc = ev["tag_accuracy"]
         row.update(hair_acc=acc["hair"], eyes_acc=acc["eyes"], both_acc=acc["both"],
                    fd_tagnet=ev.get("fd_tagnet", {}).get("value"), feature_ratio=ev["diversity"]["feature_ratio"],
@@ -205,7 +221,8 @@ def grade_one(name: str, src: Path, tags: list[TagLine], tags_bytes: bytes, opts
                        faces_course_canvas=f.get("course_canvas"), faces_tight=f["tight_grid"])
     row["verdict"] = _verdict(row, run.output if run else "", opts.limits.network)
     row["network"] = "allowed" if opts.limits.network else "denied"
-    row["points_reproduce"] = POINTS["reproduce"] if rep["status"] in ("identical", "within tolerance") and fmt["ok"] else 0
+    row["points_reproduce"] = (POINTS["reproduce"] if rep["status"] in ("identical", "within tolerance")
+                               and fmt["scorable"] else 0)
     b = tools.baseline
     beats = None
     if ev and b:

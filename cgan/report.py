@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from cgan.files import atomic_write
-from cgan.images import GRID_COLS, TILE, png_bytes
+from cgan.images import GRID_COLS, png_bytes
 from cgan.tags import TagLine
 
 STYLE = """
@@ -27,17 +27,15 @@ def _img(data: bytes, cls: str = "", alt: str = "") -> str:
 
 
 def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
-    from PIL import Image
+    """The grid tile by tile (any layout), each with the tags asked and the classifier's tick or cross."""
+    from cgan.evaluation import grid_tiles
 
-    with Image.open(io.BytesIO(grid_png)) as im:
-        arr = np.asarray(im.convert("RGB"))
+    tiles, _, _ = grid_tiles(io.BytesIO(grid_png), len(tags))
+    mark = lambda ok: '<span class="ok">&#10003;</span>' if ok else '<span class="bad">&#10007;</span>'
     cells = []
     for i, t in enumerate(tags):
-        r, c = divmod(i, GRID_COLS)
-        tile = arr[r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE]
         p = per_image[i] if i < len(per_image) else {}
-        mark = lambda ok: '<span class="ok">&#10003;</span>' if ok else '<span class="bad">&#10007;</span>'
-        cells.append(f"<td>{_img(png_bytes(np.ascontiguousarray(tile)), 'tile', t.text)}<br>{html.escape(t.hair)} "
+        cells.append(f"<td>{_img(png_bytes(np.ascontiguousarray(tiles[i])), 'tile', t.text)}<br>{html.escape(t.hair)} "
                      f"{mark(p.get('ok_hair'))}<br>{html.escape(t.eyes)} {mark(p.get('ok_eyes'))}</td>")
     rows = ["<tr>" + "".join(cells[k:k + GRID_COLS]) + "</tr>" for k in range(0, len(cells), GRID_COLS)]
     return '<table class="tiles">' + "".join(rows) + "</table>"

@@ -37,29 +37,39 @@ def grid(tags, seed_of):
 if __name__ == "__main__":
     tags = read_testing_tags(sys.argv[1])
     {seed}
-    Image.fromarray(grid(tags, seed_of)).save("samples/cgan.png")
+    {save}
 """
+
+TIGHT = 'Image.fromarray(grid(tags, seed_of)).save("samples/cgan.png")'
+# The course's save_imgs() figure (matplotlib's 640x480 RGBA canvas), as most students submitted.
+CANVAS = ("from cgan.layouts import course_canvas; "
+          "imgs = grid(tags, seed_of).reshape(5, 64, 5, 64, 3).swapaxes(1, 2).reshape(25, 64, 64, 3); "
+          "Image.fromarray(course_canvas(imgs)).save('samples/cgan.png')")
 
 DETERMINISTIC = "seed_of = lambda t: int(t.id)"
 RANDOM = "import os; r = int.from_bytes(os.urandom(4), 'little'); seed_of = lambda t: (int(t.id) + r) % 2**32"
 
 
-def expected_grid(tags_file: Path) -> bytes:
+def expected_grid(tags_file: Path, canvas: bool = False) -> bytes:
     tags = read_testing_tags(tags_file)
     imgs = np.stack([draw_face(t.hair, t.eyes, np.random.RandomState(int(t.id))) for t in tags])
+    if canvas:
+        from cgan.layouts import course_canvas
+        return png_bytes(course_canvas(imgs))
     return png_bytes(make_grid(imgs))
 
 
 def _submission(root: Path, name: str, run_sh: str, tags_file: Path, gen_seed: str | None = DETERMINISTIC,
-                original: bytes | None = None, report: bool = True) -> Path:
+                original: bytes | None = None, report: bool = True, canvas: bool = False) -> Path:
     d = root / name
     (d / "samples").mkdir(parents=True)
     shutil.copytree(ROOT / "cgan", d / "cgan", ignore=shutil.ignore_patterns("__pycache__"))
     if gen_seed is not None:
-        (d / "gen.py").write_text(GEN.replace("{seed}", gen_seed))
+        (d / "gen.py").write_text(GEN.replace("{seed}", gen_seed).replace("{save}", CANVAS if canvas else TIGHT))
     if run_sh:
         (d / "run_cgan.sh").write_text(textwrap.dedent(run_sh))
-    (d / "samples" / "cgan_original.png").write_bytes(original if original is not None else expected_grid(tags_file))
+    (d / "samples" / "cgan_original.png").write_bytes(original if original is not None
+                                                      else expected_grid(tags_file, canvas))
     if report:
         (d / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     return d
@@ -75,6 +85,8 @@ def build_class(root: Path, tags_file: Path, outside: Path, port: int, with_repo
     gen = "python gen.py \"$1\"\n"
     cases: dict[str, tuple[str, dict, dict]] = {
         "good": (gen, {}, {"verdict": "ok", "reproduce": "identical", "points_reproduce": 2}),
+        "course_canvas": (gen, {"canvas": True}, {"verdict": "ok", "reproduce": "identical", "points_reproduce": 2,
+                                                  "format_ok": False, "scorable": True}),
         "nondeterministic": (gen, {"gen_seed": RANDOM}, {"verdict": "not reproducible", "reproduce": "different"}),
         "wrong_size": ("python -c \"from PIL import Image; Image.new('RGB', (256, 256), 'red').save('samples/cgan.png')\"\n",
                        {}, {"verdict": "bad format"}),

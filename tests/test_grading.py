@@ -97,6 +97,8 @@ def test_grade_a_class(tmp_path, synth_classifier, synth_extra):
         for col, value in want.items():
             assert df.loc[name, col] == value, (name, col, df.loc[name, col])
     assert took < 120  # the sleeper is cut at 15 s; the rest take seconds
+    assert df.loc["course_canvas", "format"].startswith("size 640x480")
+    assert df.loc["course_canvas", "both_acc"] >= 0.9  # its tiles were found and scored
     good = df.loc["good"]
     assert good["both_acc"] >= 0.9 and bool(good["beats_baseline"]) and good["points"] == 3
     assert df.loc["huge_file", "exit_code"] == 128 + 25  # SIGXFSZ
