@@ -148,3 +148,38 @@ def test_gradescope_results_are_capped():
     out = gradescope_results(_row(), "x" * 5_000_000)
     assert len(json.dumps(out)) <= RESULTS_CAP and out["max_score"] == 3 and out["score"] == 0
     assert out["tests"][1]["output"] == "exit code 1 in 1.0 s"
+
+
+def test_network_allow_and_deny(tmp_path, synth_classifier):
+    """A submission that fetches its weights at run time, as the course allowed, from 127.0.0.1."""
+    import http.server
+
+    from grading_corpus import _submission
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"weights")
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    fetch = (f"set -e\npython -c \"import urllib.request; open('model.bin', 'wb').write("
+             f"urllib.request.urlopen('http://127.0.0.1:{port}/model.bin', timeout=5).read())\"\n"
+             "python gen.py \"$1\"\n")
+    _submission(tmp_path / "subs", "fetches", fetch, TAGS)
+    base = ["grade", str(tmp_path / "subs"), "--tags", str(TAGS), "--time-limit", "60", "--classifier",
+            str(synth_classifier), "--baseline", "none", "--no-faces"]
+    verdicts = {}
+    for mode in ("allow", "deny"):
+        r = CliRunner().invoke(cli, base + ["--out", str(tmp_path / mode), "--network", mode])
+        assert r.exit_code == 0, r.output
+        verdicts[mode] = pd.read_csv(tmp_path / mode / "grades.csv").set_index("student").loc["fetches", "verdict"]
+    server.shutdown()
+    assert verdicts["allow"] == "ok"
+    if namespaces_available() is None:  # without a network namespace, 'deny' cannot be enforced
+        assert verdicts["deny"] == "needs network"
