@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -92,7 +93,9 @@ class Trainer:
         # its state is checkpointed, so a resumed run draws exactly what an uninterrupted one would.
         self.gen = torch.Generator().manual_seed(cfg["seed"])
         self.step_count = 0
+        # NaN until G's first update (a WGAN-GP run resumed between G steps): "no value yet", not a failure.
         self._last_g = torch.tensor(float("nan"))
+        self.g_updated = False
         self.policy = parse_policy(cfg.get("diffaug", ""))
 
     def _aug(self, x: torch.Tensor) -> torch.Tensor:
@@ -149,6 +152,7 @@ class Trainer:
             D.requires_grad_(True)
             self._update_ema()
             self._last_g = g_loss.detach()
+            self.g_updated = True
         self.step_count += 1
         return d_loss.detach(), self._last_g
 
@@ -276,7 +280,7 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
             rows.append((epoch, trainer.step_count, d_loss, g_loss))
             if (i + 1) % opts.log_every == 0 or i + 1 == per_epoch:
                 d, g = d_loss.item(), g_loss.item()
-                if not (math.isfinite(d) and math.isfinite(g)):
+                if not (math.isfinite(d) and (math.isfinite(g) or not trainer.g_updated)):
                     raise CganError(
                         f"non-finite loss at epoch {epoch}, step {trainer.step_count} (d={d}, g={g}); "
                         f"stopped; the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none yet'}"
@@ -295,7 +299,7 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
         grid = generate(trainer.sampler, cond, fixed_seeds, fixed_tags)
         save_grid(grid, out / "samples" / f"epoch_{epoch:04d}.png")
         save_checkpoint(trainer.state(epoch, data.summary), ckpt_path)
-        mean_d, mean_g = (sum(v[k] for v in values) / len(values) for k in (0, 1))
+        mean_d, mean_g = (float(np.nanmean([v[k] for v in values])) for k in (0, 1))
         log(f"epoch {epoch}: step {trainer.step_count}, d_loss {mean_d:.4f}, g_loss {mean_g:.4f}, "
             f"{time.time() - t_start:.0f} s, checkpoint {ckpt_path}")
         if stop:

@@ -104,3 +104,10 @@ def test_sn_hinge_diffaug_train_and_resume_exactly(data, tmp_path):
             assert torch.equal(straight[part][k], resumed[part][k]), (part, k)
     with pytest.raises(CganError, match="other settings"):
         quick_train(data, tmp_path / "r", **{**kw, "diffaug": "cutout", "epochs": 3}, resume=True)
+
+
+def test_wgan_resumed_between_g_steps_is_not_a_nan_failure(data, tmp_path):
+    # 6 steps: G updates at steps 0 and 5; a resume at step 6 starts 4 critic-only steps.
+    quick_train(data, tmp_path / "w", loss="wgan-gp", max_steps=6, log_every=1)
+    ckpt = quick_train(data, tmp_path / "w", loss="wgan-gp", max_steps=9, log_every=1, epochs=2, resume=True)
+    assert load_checkpoint(ckpt)["step"] == 9
