@@ -112,8 +112,10 @@ def check_format(data: bytes | None, n_images: int) -> dict:
     tiles = np.ascontiguousarray(tiles[:n_images])
     # Per channel: a uniformly red tile is as blank as a black one.
     res["blank_tiles"] = [i for i in range(n_images) if tiles[i].reshape(-1, 3).std(0).max() < BLANK_STD]
-    if res["blank_tiles"]:
-        res["problems"].append(f"blank tiles: {', '.join(str(i + 1) for i in res['blank_tiles'])}")
+    blank = res["blank_tiles"]
+    if blank:
+        which = ", ".join(str(i + 1) for i in blank[:5]) + (", ..." if len(blank) > 5 else "")
+        res["problems"].append(f"{len(blank)} blank tiles ({which})")
     res["ok"] = not res["problems"]
     res["scorable"] = len(res["blank_tiles"]) < n_images / 2  # a few blank tiles are scored; a blank grid is not
     res["tiles"] = tiles if res["scorable"] else None

@@ -32,7 +32,9 @@ def test_check_format():
     assert "mode RGBA" in check_format(_png(rng.randint(0, 256, (320, 320, 4))), 25)["problems"][0]
     g = rng.randint(0, 256, (320, 320, 3))
     g[64:128, 128:192] = 7
-    assert check_format(_png(g), 25)["blank_tiles"] == [7]
+    res = check_format(_png(g), 25)
+    assert res["blank_tiles"] == [7] and res["problems"] == ["1 blank tiles (8)"] and res["scorable"]
+    assert check_format(_png(np.zeros((320, 320, 3))), 25)["problems"] == ["25 blank tiles (1, 2, 3, 4, 5, ...)"]
     assert check_format(b"GIF89a", 25)["problems"] == ["not a PNG file"]
     assert check_format(None, 25)["problems"] == ["samples/cgan.png was not written"]
 
