@@ -10,6 +10,7 @@ bilinear resize to 299x299 (NVlabs' affine-grid form), then scaled to (-1, 0.992
 from __future__ import annotations
 
 import importlib.util
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -91,8 +92,8 @@ def reference_features(data, n: int = 5000, log=lambda m: None) -> tuple[np.ndar
     from cgan.files import atomic_write
 
     idx = reference_indices(len(data), n)
-    key = hashlib.sha256(json.dumps([data.summary.get("data"), len(data), idx.tolist()[:50], len(idx),
-                                     PROTOCOL]).encode()).hexdigest()[:20]
+    where = os.path.realpath(str(data.summary.get("data")))  # however the folder was spelled
+    key = hashlib.sha256(json.dumps([where, len(data), idx.tolist()[:50], len(idx), PROTOCOL]).encode()).hexdigest()[:20]
     path = _cache_dir() / "inception" / f"{key}.npz"
     meta = {"data": data.summary.get("data"), "n": int(len(idx)), "sample_seed": REF_SEED, **PROTOCOL,
             "torch": torch.__version__, "weights": PACKAGE}
