@@ -42,8 +42,10 @@ def training_figures(path: Path, name: str) -> dict:
     seconds = None
     log = path.parent.parent / f"{path.parent.name}.log"
     if log.is_file():
-        found = re.findall(r"(\d+) s, checkpoint", log.read_text())
-        seconds = int(found[-1]) if found else None
+        # One chunk per invocation (a resumed run restarts its clock): add up each one's last figure.
+        chunks = re.split(r"images 64x64 loaded", log.read_text())[1:]
+        found = [re.findall(r"(\d+) s, checkpoint", c) for c in chunks]
+        seconds = sum(int(f[-1]) for f in found if f) or None
     entry = load_manifest().get(name, {})
     seconds = seconds or entry.get("train_seconds")
     cfg = obj["config"]
@@ -54,7 +56,7 @@ def training_figures(path: Path, name: str) -> dict:
     return {"steps": steps, "seconds": seconds, "img_s": steps * bs / seconds if seconds else None, "model": desc}
 
 
-def measure(images_fn, tags_grid, clf, det, n, inception_ref) -> dict:
+def measure(images_fn, tags_grid, clf, det, n, inception_ref, inception_n: int = 500) -> dict:
     """images_fn(tags, n, seed) -> (images, tags)."""
     faces = []
     for k in range(10):
@@ -69,7 +71,8 @@ def measure(images_fn, tags_grid, clf, det, n, inception_ref) -> dict:
            "fd_tagnet": res["fd_tagnet"]["value"]}
     if inception_ref is not None:
         from cgan.inception import fid_kid
-        ik = fid_kid(imgs, *inception_ref)
+        # Every k-th sample, so the subset still covers all the pairs.
+        ik = fid_kid(imgs[::max(1, len(imgs) // inception_n)][:inception_n], *inception_ref)
         row.update(kid=ik["kid"], fid=ik["fid"])
     return row
 
@@ -80,6 +83,7 @@ def main() -> None:
     ap.add_argument("--runs", default=None, help="also every RUNS/*/checkpoint.pt")
     ap.add_argument("--n", type=int, default=1000, help="samples per model for accuracy, diversity, FD")
     ap.add_argument("--inception-ref-n", type=int, default=2000, help="real reference images for KID/FID")
+    ap.add_argument("--inception-n", type=int, default=500, help="of the N samples, how many KID/FID use (CPU cost)")
     ap.add_argument("--no-inception", action="store_true")
     ap.add_argument("--classifier", default="tagnet")
     ap.add_argument("--no-real", action="store_true", help="leave out the real-images row (to add models to a table)")
@@ -115,13 +119,14 @@ def main() -> None:
         exclude = (exclude or set()) | {i for i, r in enumerate(data.records) if r.id not in heldout}
     h = clf.heldout
     print(f"reference classifier {clf.path}: held-out hair {h['hair']:.1%}, eyes {h['eyes']:.1%} on {h['n']} real images")
-    print(f"N = {a.n} samples per model (spread over the trained pairs); KID/FID vs {a.inception_ref_n} real "
-          "images (fixed sample, not those scored as real); faces over 10 handout grids, course canvas\n")
+    print(f"N = {a.n} samples per model (spread over the trained pairs); KID/FID on {a.inception_n} of them vs "
+          f"{a.inception_ref_n} real images (fixed sample, not those scored as real); faces over 10 handout grids, "
+          "course canvas\n")
     rows = []
     t0 = time.time()
     if not a.no_real:
         real_row = measure(lambda t, n, s: real_samples(data, t, n, s, exclude), tags_grid, clf, det, a.n,
-                           inception_ref)
+                           inception_ref, a.inception_n)
         rows.append({"name": "real images", "model": "extra data, held-out (ceiling)", **real_row})
     models = [m for m in a.models.split(",") if m]
     if a.runs:
@@ -134,7 +139,7 @@ def main() -> None:
             return checkpoint_samples(path, t, n, s, str(TAGS))
 
         rows.append({"name": name, **training_figures(path, m), **measure(images_fn, tags_grid, clf, det, a.n,
-                                                                        inception_ref)})
+                                                                        inception_ref, a.inception_n)})
         print(f"  measured {name} ({time.time() - t0:.0f} s)", file=sys.stderr)
     cols = [("name", "{}"), ("model", "{}"), ("faces_mean", "{:.1f}"), ("faces_min", "{}"), ("hair", "{:.1%}"),
             ("eyes", "{:.1%}"), ("both", "{:.1%}"), ("ratio", "{:.2f}"), ("collapse", "{}"), ("fd_tagnet", "{:.1f}"),

@@ -98,7 +98,7 @@ def test_grade_a_class(tmp_path, synth_classifier, synth_extra):
     for name, want in expected.items():
         for col, value in want.items():
             assert df.loc[name, col] == value, (name, col, df.loc[name, col])
-    assert took < 120  # the sleeper is cut at 15 s; the rest take seconds
+    assert took < 180  # the sleeper is cut at 15 s; the rest take seconds (more on a loaded machine)
     assert df.loc["course_canvas", "format"].startswith("size 640x480")
     assert df.loc["course_canvas", "both_acc"] >= 0.9  # its tiles were found and scored
     good = df.loc["good"]
