@@ -7,6 +7,7 @@ import csv
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -299,7 +300,9 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
         grid = generate(trainer.sampler, cond, fixed_seeds, fixed_tags)
         save_grid(grid, out / "samples" / f"epoch_{epoch:04d}.png")
         save_checkpoint(trainer.state(epoch, data.summary), ckpt_path)
-        mean_d, mean_g = (float(np.nanmean([v[k] for v in values])) for k in (0, 1))
+        with warnings.catch_warnings():  # an epoch cut short before G's first update has no g mean
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean_d, mean_g = (float(np.nanmean([v[k] for v in values])) for k in (0, 1))
         log(f"epoch {epoch}: step {trainer.step_count}, d_loss {mean_d:.4f}, g_loss {mean_g:.4f}, "
             f"{time.time() - t_start:.0f} s, checkpoint {ckpt_path}")
         if stop:
