@@ -24,10 +24,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.checkpoints import load_checkpoint  # noqa: E402
+from cgan.checkpoints import load_checkpoint, load_generator  # noqa: E402
 from cgan.classifier import load_classifier  # noqa: E402
 from cgan.errors import CganError  # noqa: E402
-from cgan.evaluation import checkpoint_samples, count_faces, evaluate, real_samples  # noqa: E402
+from cgan.evaluation import count_faces, evaluate, generator_samples, real_samples  # noqa: E402
 from cgan.release import load_manifest, resolve_checkpoint  # noqa: E402
 from cgan.tags import read_testing_tags  # noqa: E402
 
@@ -135,8 +135,10 @@ def main() -> None:
         path = resolve_checkpoint(m)
         name = Path(m).parent.name if m.endswith("checkpoint.pt") else m
 
-        def images_fn(t, n, s, path=path):
-            return checkpoint_samples(path, t, n, s, str(TAGS))
+        G, cond, _ = load_generator(path)  # once: measure() samples it 11 times
+
+        def images_fn(t, n, s, G=G, cond=cond):
+            return generator_samples(G, cond, t, n, s, str(TAGS))
 
         rows.append({"name": name, **training_figures(path, m), **measure(images_fn, tags_grid, clf, det, a.n,
                                                                         inception_ref, a.inception_n)})

@@ -327,6 +327,8 @@ def grade(submissions_dir: Path, tags_file: Path, out: Path, time_limit: float, 
       cgan grade submissions/ --tags hw3/testing_tags.txt --out grades/
       cgan grade submissions/ --jobs 2 --time-limit 300 --baseline none
     """
+    import torch
+
     from cgan.grading import GradeOptions, Tools, baseline_figures, grade as run_grading
     from cgan.release import resolve_checkpoint
     from cgan.sandbox import Limits, namespaces_available
@@ -336,15 +338,15 @@ def grade(submissions_dir: Path, tags_file: Path, out: Path, time_limit: float, 
         raise CganError("--jobs and --time-limit must be positive")
     tags = read_testing_tags(tags_file)
     clf, detector, why = load_eval_tools(classifier, faces, cascade)
-    tools = Tools(clf, detector, why)
+    if why:
+        _log(f"faces not counted: {why}")
+    tools = Tools(clf, detector)
     if baseline != "none":
         tools.baseline = baseline_figures(resolve_checkpoint(baseline, log=_log), tags, tools, str(tags_file))
         _log(f"baseline {baseline}: tags both-correct {tools.baseline['both']:.0%}, "
              f"fd_tagnet {tools.baseline['fd_tagnet']:.1f}")
     iso = namespaces_available()
     _log("isolation: namespaces" if iso is None else f"isolation: basic only ({iso})")
-    import torch
-
     limits = Limits(wall_s=time_limit, memory_mb=memory_mb, file_mb=file_mb, disk_mb=disk_mb, processes=processes,
                     network=network == "allow")
     opts = GradeOptions(tags_file=tags_file, out=out, limits=limits, jobs=jobs, tolerance_levels=tolerance_levels,

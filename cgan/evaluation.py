@@ -14,7 +14,7 @@ import numpy as np
 
 from cgan.classifier import Classifier
 from cgan.colors import EYE_COLORS, HAIR_COLORS
-from cgan.metrics import COLLAPSE_RATIO, frechet_from_stats, mean_pairwise_distance, near_duplicates
+from cgan.metrics import COLLAPSE_RATIO, collapse_flag, frechet_from_stats, mean_pairwise_distance, near_duplicates
 from cgan.tags import TagLine
 
 FD_NOTE = ("Fréchet distance in the tag classifier's pooled features (fd_tagnet): a fast, offline "
@@ -50,14 +50,14 @@ def diversity(images: np.ndarray, features: np.ndarray, groups: dict[str, list[i
                "pixel_ratio": pix / ref[2] if ref and ref[2] > 0 else float("nan"),
                "near_duplicates": near_duplicates(images[idx], NEAR_DUPLICATE_MAD),
                "reference": "same tag" if key in ref_tags else "all real images"}
-        row["collapse"] = bool(row["feature_ratio"] < threshold)
+        row["collapse"] = collapse_flag(row["feature_ratio"], threshold)
         per_tag.append(row)
     ratios = [r["feature_ratio"] for r in per_tag if not math.isnan(r["feature_ratio"])]
     pix = [r["pixel_ratio"] for r in per_tag if not math.isnan(r["pixel_ratio"])]
     mean_ratio = float(np.mean(ratios)) if ratios else float("nan")
     return {"feature_ratio": mean_ratio, "pixel_ratio": float(np.mean(pix)) if pix else float("nan"),
             "near_duplicates": int(sum(r["near_duplicates"] for r in per_tag)),
-            "collapse": bool(ratios) and mean_ratio < threshold,
+            "collapse": bool(ratios) and collapse_flag(mean_ratio, threshold),
             "collapsed_tags": [r["tags"] for r in per_tag if r["collapse"]],
             "threshold": threshold, "per_tag": per_tag}
 
@@ -166,10 +166,11 @@ def read_grid(path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     from cgan.errors import CganError
+    from cgan.images import as_array
 
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB"))
+            return as_array(im)
     except FileNotFoundError:
         raise CganError(f"{path}: no such image") from None
     except (UnidentifiedImageError, OSError) as e:
@@ -196,11 +197,18 @@ def grid_tiles(path, n: int | None = None) -> tuple[np.ndarray, str, np.ndarray]
 
 def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
                        tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
-    """Images from a generator: one per tag line, or `n` spread evenly over the pairs it was trained on."""
+    """Images from a generator file: see `generator_samples`."""
     from cgan.checkpoints import load_generator
-    from cgan.sampling import generate, tag_seeds
 
     G, cond, _ = load_generator(ckpt)
+    return generator_samples(G, cond, tags, n, seed, tags_path)
+
+
+def generator_samples(G, cond, tags: list[TagLine] | None, n: int, seed: int = 0,
+                      tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
+    """Images from a loaded generator: one per tag line, or `n` spread evenly over the pairs it was trained on."""
+    from cgan.sampling import generate, tag_seeds
+
     if not cond.conditional:
         seeds = tag_seeds(tags, seed, tags_path) if tags else [seed + k for k in range(n)]
         return generate(G, cond, seeds), None
@@ -230,9 +238,7 @@ def real_samples(data, tags: list[TagLine] | None, n: int, seed: int = 0,
         pool = by_pair.get(t.pair)
         if not pool:
             raise CganError(f"{data.summary.get('data')}: no real image tagged '{t.text}'")
-        if t.pair not in used:
-            used[t.pair] = list(rng.permutation(pool))
-        if not used[t.pair]:
+        if not used.get(t.pair):  # first use of this pair, or all its images used once
             used[t.pair] = list(rng.permutation(pool))
         picks.append(used[t.pair].pop())
     return data.images[np.array(picks)], tags

@@ -22,7 +22,7 @@ import numpy as np
 
 from cgan.errors import CganError
 from cgan.files import atomic_write
-from cgan.images import GRID_COLS, TILE
+from cgan.images import GRID_COLS, TILE, as_array
 from cgan.sandbox import Limits, RunResult, run_submission
 from cgan.tags import TagLine, read_testing_tags
 
@@ -69,7 +69,7 @@ def read_png(data: bytes) -> tuple[np.ndarray | None, str]:
     try:
         with Image.open(io.BytesIO(data)) as im:
             mode = im.mode
-            arr = np.asarray(im.convert("RGBA" if mode in ("RGBA", "LA", "P") else "RGB"))
+            arr = as_array(im)
     except Exception as e:  # Pillow raises many kinds for a damaged file
         return None, f"unreadable PNG ({type(e).__name__}: {e})"
     return arr, mode
@@ -147,14 +147,13 @@ class Tools:
 
     classifier: object
     detector: object = None
-    faces_error: str | None = None
     baseline: dict | None = None  # the baseline checkpoint's figures on the same tags
 
 
-def score(images: np.ndarray, tags: list[TagLine], tools: Tools, submitted: np.ndarray | None = None) -> dict:
+def score(images: np.ndarray, tags: list[TagLine], tools: Tools) -> dict:
     from cgan.evaluation import evaluate
 
-    return evaluate(images, tags, tools.classifier, tools.detector, submitted)
+    return evaluate(images, tags, tools.classifier, tools.detector)
 
 
 def baseline_figures(ckpt: Path, tags: list[TagLine], tools: Tools, tags_path: str) -> dict:

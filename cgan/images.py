@@ -81,6 +81,11 @@ def save_grid(images: np.ndarray, path: str | Path, cols: int = GRID_COLS) -> No
     save_png(make_grid(images, cols), path)
 
 
+def as_array(im: Image.Image) -> np.ndarray:
+    """HWC uint8: RGBA when the image can carry transparency (RGBA, LA, palette), else RGB."""
+    return np.asarray(im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB"))
+
+
 def load_rgb(path: str | Path, size: int | None = TILE) -> np.ndarray:
     """Read an image file as HWC uint8 RGB, resized to size x size (bicubic, antialiased)."""
     with Image.open(path) as im:

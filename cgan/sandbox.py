@@ -30,6 +30,7 @@ from pathlib import Path
 
 SANDBOX_DIR = "/tmp/hw3"  # where the submission sees its copy in the namespaces level
 SETUP_FAILED = 199
+FILES_CAP = 64 * 2**20  # the most output files that come back from one run
 
 
 @dataclass
@@ -215,7 +216,7 @@ prlimit --nproc={limits.processes} --fsize={limits.file_mb * 2**20} --as={limits
   env -i {env_args} {cmd} </dev/null {out_fd}>&-
 rc=$?
 cd {SANDBOX_DIR}
-ls -d {collect_args} >/dev/null 2>&1 && tar -cf - --no-recursion -- $(find {collect_args} -maxdepth 2 2>/dev/null | head -n 200) 2>/dev/null | head -c {64 * 2**20} >&{out_fd}
+ls -d {collect_args} >/dev/null 2>&1 && tar -cf - --no-recursion -- $(find {collect_args} -maxdepth 2 2>/dev/null | head -n 200) 2>/dev/null | head -c {FILES_CAP} >&{out_fd}
 exit $rc
 """
 
@@ -286,8 +287,7 @@ def run_submission(src: str | Path, argv: list[str], limits: Limits, extra_files
     `collect` come back in `files`; `hide` are folders the submission must not see.
     """
     src = Path(src).resolve()
-    why = None if force_basic is False else "asked for basic"
-    why = why or namespaces_available()
+    why = "asked for basic" if force_basic else namespaces_available()
     with tempfile.TemporaryDirectory(prefix="cgan-run-", dir=work) as tmp:
         tmp_path = Path(tmp)
         extra = tmp_path / "extra"
@@ -315,7 +315,7 @@ def _run_namespaces(src: Path, extra: Path, tmp: Path, argv: list[str], limits: 
     os.close(w_out)
     os.close(w_files)
     out = _CappedReader(r_out, limits.output_kb * 1024)
-    files = _CappedReader(r_files, 64 * 2**20, keep_all=True)
+    files = _CappedReader(r_files, FILES_CAP, keep_all=True)
     out.start()
     files.start()
     code, timed_out = _wait(proc, limits, [out, files])
@@ -356,7 +356,7 @@ def _run_basic(src: Path, extra: Path, tmp: Path, argv: list[str], limits: Limit
         base = copy / c
         cands = [base] if base.is_file() else sorted(base.glob("*")) if base.is_dir() and not base.is_symlink() else []
         for p in cands[:200]:
-            if p.is_file() and not p.is_symlink() and p.stat().st_size <= 64 * 2**20:
+            if p.is_file() and not p.is_symlink() and p.stat().st_size <= FILES_CAP:
                 files[str(p.relative_to(copy))] = p.read_bytes()
     iso = f"basic: own session killed at the limit, rlimits, stripped environment; no filesystem or network isolation ({why})"
     return RunResult(code, timed_out, wall, out.text(), out.total, files, iso)
