@@ -193,7 +193,8 @@ class Trainer:
         self.opt_G.load_state_dict(s["opt_G"])
         self.opt_D.load_state_dict(s["opt_D"])
         if self.G_ema is not None:
-            self.G_ema.load_state_dict(s["G_ema"])
+            # A run resumed with --ema added starts its average from the resumed G.
+            self.G_ema.load_state_dict(s["G_ema"] if "G_ema" in s else s["G"])
         torch.set_rng_state(s["rng"]["torch"])
         self.gen.set_state(s["rng"]["gen"])
         self.step_count = s["step"]
@@ -203,6 +204,9 @@ def _check_resumable(saved: dict, new: dict, path: Path) -> None:
     keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug")
     absent = {"spectral_norm": False, "diffaug": ""}  # runs from before these options existed
     diff = [k for k in keys if saved.get(k, absent.get(k)) != new.get(k)]
+    # Adding an EMA to a run without one changes nothing already trained: allowed (the average starts then).
+    if "ema" in diff and not saved.get("ema") and new.get("ema"):
+        diff.remove("ema")
     if diff:
         raise CganError(f"{path}: cannot resume: the run was started with other settings ({', '.join(diff)}); "
                         "use another --out or the original options")
@@ -238,6 +242,9 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
     if opts.resume and ckpt_path.exists():
         saved = load_checkpoint(ckpt_path)
         _check_resumable(saved["config"], cfg, ckpt_path)
+        if cfg["ema"] and not saved["config"].get("ema"):
+            log(f"adding an EMA of G (decay {cfg['ema']}) from step {saved['step']} on")
+            saved["config"] = {**saved["config"], "ema": cfg["ema"], "ema_from_step": saved["step"]}
         cfg = saved["config"]
         trainer = Trainer(cfg, opts.device)
         trainer.load_state(saved)

@@ -74,6 +74,21 @@ def test_existing_run_needs_resume_and_same_settings(data, tmp_path):
         quick_train(data, tmp_path / "r", base_channels=16, epochs=2, resume=True)
 
 
+def test_resume_may_add_an_ema_that_starts_from_the_resumed_g(data, tmp_path):
+    first = load_checkpoint(quick_train(data, tmp_path / "r", epochs=1))
+    assert "G_ema" not in first
+    second = load_checkpoint(quick_train(data, tmp_path / "r", epochs=2, ema=0.999, resume=True))
+    assert second["config"]["ema"] == 0.999 and second["config"]["ema_from_step"] == first["step"]
+    # One epoch of decay-0.999 averaging moves the EMA only a little from where G was at the resume,
+    # and it now differs from G itself.
+    k = next(k for k in first["G"] if k.endswith("weight"))
+    assert not torch.equal(second["G_ema"][k], second["G"][k])
+    assert (second["G_ema"][k] - first["G"][k]).abs().max() < (second["G"][k] - first["G"][k]).abs().max()
+    # Taking the EMA away again, or changing its decay, is still refused.
+    with pytest.raises(CganError, match=r"cannot resume.*ema"):
+        quick_train(data, tmp_path / "r", epochs=3, resume=True)
+
+
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(data, tmp_path, monkeypatch):
     ckpt = quick_train(data, tmp_path / "r", epochs=1)
     before = ckpt.read_bytes()
