@@ -23,7 +23,7 @@ ARCH = "dcgan64"
 
 
 def build_generator(cfg: dict) -> Generator:
-    return Generator(cfg["z_dim"], Conditioning.from_config(cfg["cond"]).dim, cfg["base_channels"])
+    return Generator(cfg["z_dim"], Conditioning.from_config(cfg["cond"]).dim, cfg["base_channels"], cfg.get("ca_dim", 0))
 
 
 def build_discriminator(cfg: dict) -> Discriminator:
@@ -33,7 +33,7 @@ def build_discriminator(cfg: dict) -> Discriminator:
     # ACGAN's D reads the class from the image alone (Odena et al.); the others see the tags.
     return Discriminator(0 if acgan else cond.dim, cfg["base_channels"], norm=cfg["d_norm"],
                          aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None,
-                         spectral_norm=cfg.get("spectral_norm", False))
+                         spectral_norm=cfg.get("spectral_norm", False), onehot_text=cond.kind != "sentence")
 
 
 def save_checkpoint(obj: dict, path: str | Path) -> None:

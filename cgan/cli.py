@@ -42,10 +42,11 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder with tags.csv and the images (in it or in images/).")
+              help="Folder with the images (in it or in images/) and tags.csv, or captions (captions.csv or one .txt per image).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
-@click.option("--cond", type=click.Choice(["pair", "multi", "none"]), default="pair", show_default=True,
-              help="pair: one-hot over the (hair, eyes) pairs seen in training; multi: 12 hair + 11 eye one-hots; none: unconditional.")
+@click.option("--cond", type=click.Choice(["pair", "multi", "none", "sentence"]), default="pair", show_default=True,
+              help="pair: one-hot over the (hair, eyes) pairs seen in training; multi: 12 hair + 11 eye one-hots; "
+                   "none: unconditional; sentence: captions through all-MiniLM-L6-v2 (GAN-CLS).")
 @click.option("--loss", type=click.Choice(["gan", "acgan", "wgan-gp", "hinge"]), default="gan", show_default=True,
               help="gan: course baseline with the matching-aware D; acgan: auxiliary classifier; wgan-gp: critic + "
                    "gradient penalty; hinge: the matching-aware D with the hinge loss.")
@@ -56,6 +57,10 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights, data order and noise.")
 @click.option("--ema", type=float, default=0.0, show_default=True, help="Keep an exponential moving average of G with this decay (0: off).")
 @click.option("--flip/--no-flip", default=False, show_default=True, help="Random horizontal flips of the real images.")
+@click.option("--gan-int", is_flag=True, help="Sentences: GAN-INT, G also learns from midpoints of two captions (Reed et al.).")
+@click.option("--kl-weight", type=float, default=0.1, show_default=True,
+              help="Sentences: weight of the conditioning-augmentation KL term (its codes start at unit scale, so the "
+                   "KL starts near 60; at 1.0 a short test run stayed grey).")
 @click.option("--n-critic", type=int, default=5, show_default=True, help="wgan-gp: critic steps per G step.")
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation on every D weight (replaces D's batch norm).")
 @click.option("--diffaug", default="", show_default=True,
@@ -67,7 +72,7 @@ def cli() -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
 @click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
 def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, batch_size: int, epochs: int,
-          lr: float | None, seed: int, ema: float, flip: bool, n_critic: int, spectral_norm: bool, diffaug: str,
+          lr: float | None, seed: int, ema: float, flip: bool, gan_int: bool, kl_weight: float, n_critic: int, spectral_norm: bool, diffaug: str,
           max_steps: int | None,
           time_limit: float | None, resume: bool, device: str, threads: int | None, cache: bool) -> None:
     """Train a (conditional) GAN on a folder of images plus tags.csv.
@@ -78,6 +83,7 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
       cgan train --data extra_data/ --out runs/ac32 --loss acgan --base-channels 32 --cond multi
       cgan train --data faces/ --out runs/gan --cond none --epochs 20
       cgan train --data faces/ --out runs/baseline --resume
+      cgan train --data flowers/ --out runs/flowers --cond sentence --base-channels 32 --gan-int
     """
     import torch
 
@@ -94,9 +100,15 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
         torch.set_num_threads(threads)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    data = load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=_log)
+    if cond == "sentence":
+        from cgan.captions import embed_captions, load_captioned_folder
+        from cgan.text_encoder import load_encoder
+
+        data = embed_captions(load_captioned_folder(data_dir, log=_log), load_encoder(), cache=cache, log=_log)
+    else:
+        data = load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=_log)
     opts = TrainOptions(out=str(out), cond=cond, loss=loss, base_channels=base_channels, batch_size=batch_size,
-                        epochs=epochs, lr=lr, seed=seed, ema=ema, flip=flip, n_critic=n_critic,
+                        epochs=epochs, lr=lr, seed=seed, ema=ema, flip=flip, n_critic=n_critic, gan_int=gan_int, kl_weight=kl_weight,
                         spectral_norm=spectral_norm, diffaug=diffaug, max_steps=max_steps, time_limit=time_limit, resume=resume, device=device,
                         progress=sys.stderr.isatty())
     t0 = time.time()
@@ -159,14 +171,21 @@ def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, epochs: int, wi
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("samples/cgan.png"), show_default=True,
               help="PNG to write: 64x64 images, 5 per row.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed: line i uses seed + its id; unconditional image k uses seed + k.")
-@click.option("--n", type=int, default=25, show_default=True, help="Number of images for an unconditional model.")
-def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int) -> None:
-    """Write the grid of generated images for a tags file (one image per line, in order).
+@click.option("--n", type=int, default=None,
+              help="Images: for an unconditional model or one --text [default: 25]; per prompt of --text-file [default: 5].")
+@click.option("--text", default=None, help="Sentence model: one prompt, --n images of it (5 per row).")
+@click.option("--text-file", type=click.Path(path_type=Path), default=None,
+              help="Sentence model: one prompt per line, one row of --n images per prompt.")
+def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | None, text: str | None,
+             text_file: Path | None) -> None:
+    """Write the grid of generated images for a tags file (one image per line, in order), or for sentences.
 
     \b
     Examples:
       cgan generate hw3/testing_tags.txt --ckpt runs/baseline/checkpoint.pt -o samples/cgan.png
       cgan generate --ckpt gan -o samples/gan.png --n 25
+      cgan generate --ckpt runs/flowers/checkpoint.pt --text "this flower has white petals and a yellow center" -o samples/flowers.png
+      cgan generate --ckpt runs/flowers/checkpoint.pt --text-file prompts.txt --n 8 -o samples/prompts.png
     """
     from cgan.checkpoints import load_generator
     from cgan.images import save_grid
@@ -177,6 +196,20 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int) ->
     t0 = time.time()
     path = resolve_checkpoint(ckpt, log=_log)
     G, cond, _ = load_generator(path)
+    if (text is not None or text_file is not None) != (cond.kind == "sentence"):
+        raise CganError(f"{path}: --text/--text-file go with a sentence model, and a sentence model needs one of them"
+                        if cond.kind != "sentence" else f"{path}: a sentence model: give --text or --text-file")
+    if cond.kind == "sentence":
+        from cgan.prompts import plan_images
+
+        prompts, offsets, cols = plan_images(text, text_file, n)
+        unique = list(dict.fromkeys(prompts))
+        codes = cond.encode_texts(unique, log=_log)
+        images = sample(G, cond, [seed + k for k in offsets], codes=codes[[unique.index(p) for p in prompts]])
+        save_grid(images, out, cols)
+        _log(f"wrote {out} ({len(images)} images, {len(unique)} prompt(s)) in {time.time() - t0:.1f} s")
+        return
+    n = 25 if n is None else n
     if cond.conditional:
         if tags_file is None:
             raise CganError(f"{path}: a conditional model needs a tags file (e.g. hw3/testing_tags.txt)")
@@ -421,20 +454,27 @@ def data() -> None:
 @data.command()
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to create.")
 @click.option("--n", type=int, default=2000, show_default=True, help="Number of images.")
-@click.option("--format", "fmt", type=click.Choice(["extra", "faces"]), default="extra", show_default=True,
-              help="extra: 64x64 in images/ with 'id,blue hair red eyes'; faces: 96x96 with the handout's tag:count lines.")
+@click.option("--format", "fmt", type=click.Choice(["extra", "faces", "captions"]), default="extra", show_default=True,
+              help="extra: 64x64 in images/ with 'id,blue hair red eyes'; faces: 96x96 with the handout's tag:count lines; captions: flowers in images/ with 5 captions each in text/<id>.txt.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the drawings and tags.")
 def synth(out: Path, n: int, fmt: str, seed: int) -> None:
-    """Draw simple anime-style faces with checkable hair/eye colours, in the real on-disk formats.
+    """Draw simple anime-style faces (or flowers with captions) whose colours can be checked, in the real on-disk formats.
 
     \b
     Example:
       cgan data synth --out synth/ --n 2000 --format faces
+      cgan data synth --out flowers/ --n 2000 --format captions
     """
     from cgan.synth import synth_dataset
 
     if n < 1:
         raise CganError("--n must be at least 1")
+    if fmt == "captions":
+        from cgan.synth_captions import synth_captioned
+
+        synth_captioned(out, n, seed)
+        _log(f"wrote {n} flowers to {out / 'images'} and their captions to {out / 'text'}")
+        return
     synth_dataset(out, n, fmt, seed)
     _log(f"wrote {n} faces and {out / 'tags.csv'}")
 

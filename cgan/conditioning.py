@@ -1,4 +1,4 @@
-"""Condition encoders: tags -> the vector G and D are conditioned on.
+"""Condition encoders: tags or sentence embeddings -> the vector G and D are conditioned on.
 
 The encoder (and its vocabulary) is saved inside every checkpoint, so generating needs no training data.
 """
@@ -78,9 +78,58 @@ class Conditioning:
         wrong = (right + shift) % k
         return self.pair_hair.to(hair.device)[wrong], self.pair_eyes.to(hair.device)[wrong]
 
+    def wrong_codes(self, hair: torch.Tensor, eyes: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """The matching-aware loss's 'real image, wrong text' codes."""
+        return self.encode(*self.wrong_pairs(hair, eyes, gen))
+
     def to_config(self) -> dict:
         return {"kind": self.kind, "pairs": [list(p) for p in self.pairs]}
 
     @classmethod
-    def from_config(cls, cfg: dict) -> "Conditioning":
+    def from_config(cls, cfg: dict) -> "Conditioning | SentenceConditioning":
+        if cfg["kind"] == "sentence":
+            return SentenceConditioning.from_config(cfg)
         return cls(cfg["kind"], [tuple(p) for p in cfg["pairs"]])
+
+
+class SentenceConditioning:
+    """A sentence embedding (unit length, from the encoder named in the checkpoint) as the condition.
+
+    Scaled by sqrt(dim) so its entries have roughly unit variance, like the tag codes after their
+    N(0, 1) embedding layer: G's conditioning-augmentation layer then starts at the noise's scale.
+    """
+
+    kind = "sentence"
+    conditional = True
+    pairs: list = []
+
+    def __init__(self, encoder: str, dim: int, preview: list[str] | None = None) -> None:
+        self.encoder, self._dim, self.preview = encoder, dim, list(preview or [])
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def encode(self, emb: torch.Tensor) -> torch.Tensor:
+        return emb.float() * self._dim ** 0.5
+
+    def encode_texts(self, texts: list[str], log=lambda m: None) -> torch.Tensor:
+        from cgan.captions import embed_texts
+        from cgan.text_encoder import load_encoder
+
+        return self.encode(torch.from_numpy(embed_texts(texts, load_encoder(self.encoder), log=log)))
+
+    def wrong_codes(self, emb: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Another image's caption for each image: the batch rolled by a random non-zero shift."""
+        n = emb.shape[0]
+        if n < 2:
+            raise CganError("the matching-aware loss needs at least two captions per batch")
+        shift = int(torch.randint(1, n, (1,), generator=gen))
+        return self.encode(emb.roll(shift, 0))
+
+    def to_config(self) -> dict:
+        return {"kind": "sentence", "encoder": self.encoder, "dim": self._dim, "preview": self.preview, "pairs": []}
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "SentenceConditioning":
+        return cls(cfg["encoder"], cfg["dim"], cfg.get("preview"))

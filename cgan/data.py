@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from cgan.colors import EYE_INDEX, HAIR_INDEX
 from cgan.errors import CganError, at
@@ -32,6 +33,10 @@ class TaggedImages:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def epoch_labels(self, gen: torch.Generator, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """What each image is conditioned on: its (hair, eyes), the same every epoch (`gen` unused)."""
+        return torch.from_numpy(self.hair).to(device), torch.from_numpy(self.eyes).to(device)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

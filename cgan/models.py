@@ -54,17 +54,39 @@ def embedding_init(text: nn.Module | None) -> None:
     """The tag input is one-hot, so its first Dense layer is an embedding lookup: start it as
     nn.Embedding does, N(0, 1). With Glorot the tag features start ~10x smaller than the noise and
     G learns to follow the tags far more slowly."""
-    if text is not None:
+    if isinstance(text, nn.Sequential):
         nn.init.normal_(text[0].weight, 0.0, 1.0)
 
 
+class CondAugment(nn.Module):
+    """Conditioning augmentation (Zhang et al., StackGAN): the text code becomes a Gaussian, sampled in
+    training (a smoother conditioning manifold from few captions) and its mean at sampling time, so
+    an image depends only on its seed and its text. `kl` holds the last batch's KL term to N(0, I)."""
+
+    def __init__(self, cond_dim: int, out_dim: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(cond_dim, 2 * out_dim)
+        self.kl = torch.zeros(())
+
+    def forward(self, c: torch.Tensor) -> torch.Tensor:
+        mu, logvar = self.fc(c).chunk(2, 1)
+        self.kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
+        if not self.training:
+            return mu
+        return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+
+
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 100, cond_dim: int = 119, base: int = 64) -> None:
+    def __init__(self, z_dim: int = 100, cond_dim: int = 119, base: int = 64, ca_dim: int = 0) -> None:
         super().__init__()
         self.z_dim, self.cond_dim, self.base = z_dim, cond_dim, base
-        self.text = nn.Sequential(nn.Linear(cond_dim, TEXT_DIM), nn.ReLU(True)) if cond_dim else None
+        if cond_dim and ca_dim:
+            self.text: nn.Module | None = CondAugment(cond_dim, ca_dim)
+        else:
+            self.text = nn.Sequential(nn.Linear(cond_dim, TEXT_DIM), nn.ReLU(True)) if cond_dim else None
         c0 = base * 8
-        self.fc = nn.Linear(z_dim + (TEXT_DIM if cond_dim else 0), 4 * 4 * c0, bias=False)
+        text_dim = (ca_dim or TEXT_DIM) if cond_dim else 0
+        self.fc = nn.Linear(z_dim + text_dim, 4 * 4 * c0, bias=False)
         self.bn0 = nn.BatchNorm2d(c0, momentum=BN_MOMENTUM)
         chans = [c0, base * 4, base * 2, base]
         layers: list[nn.Module] = []
@@ -85,7 +107,7 @@ class Discriminator(nn.Module):
     """Returns (logit, hair_logits, eye_logits); the class logits are None unless `aux` is set (ACGAN)."""
 
     def __init__(self, cond_dim: int = 119, base: int = 64, norm: str = "batch",
-                 aux: tuple[int, int] | None = None, spectral_norm: bool = False) -> None:
+                 aux: tuple[int, int] | None = None, spectral_norm: bool = False, onehot_text: bool = True) -> None:
         super().__init__()
         self.cond_dim, self.base = cond_dim, base
         chans = [3, base, base * 2, base * 4, base * 8]
@@ -105,7 +127,8 @@ class Discriminator(nn.Module):
         self.aux_hair = nn.Linear(c4 * 16, aux[0]) if aux else None
         self.aux_eyes = nn.Linear(c4 * 16, aux[1]) if aux else None
         self.apply(dcgan_init)
-        embedding_init(self.text)
+        if onehot_text:  # a dense sentence code keeps Glorot: N(0, 1) rows would sum to ~20x its scale
+            embedding_init(self.text)
         if spectral_norm:  # Miyato et al. 2018: every weight's largest singular value held at 1
             for m in list(self.modules()):
                 if isinstance(m, (nn.Conv2d, nn.Linear)):

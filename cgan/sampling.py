@@ -46,9 +46,13 @@ def tag_seeds(tags: list[TagLine], base_seed: int, path: str = "<tags>") -> list
 
 @torch.no_grad()
 def generate(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
-             path: str = "<tags>") -> np.ndarray:
-    """NHWC uint8 images, one per seed (and per tag line when conditional), on the CPU."""
-    if cond.conditional:
+             path: str = "<tags>", codes: torch.Tensor | None = None) -> np.ndarray:
+    """NHWC uint8 images, one per seed (and per tag line, or row of `codes`, when conditional), on the CPU."""
+    if codes is not None:
+        if len(codes) != len(seeds):
+            raise CganError("one condition code per image is needed")
+        c_all = codes
+    elif cond.conditional:
         if tags is None or len(tags) != len(seeds):
             raise CganError("a conditional model needs one tag line per image")
         for t in tags:

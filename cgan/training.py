@@ -1,4 +1,4 @@
-"""The training loop: matching-aware GAN, ACGAN and WGAN-GP over one in-memory data set."""
+"""The training loop: matching-aware GAN, ACGAN and WGAN-GP over one in-memory data set (tags or captions)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from cgan import losses
 from cgan.augment import diff_augment, parse_policy
 from cgan.checkpoints import (ARCH, FORMAT_VERSION, build_discriminator, build_generator, load_checkpoint,
                               save_checkpoint)
-from cgan.conditioning import Conditioning
+from cgan.captions import CaptionedImages
+from cgan.conditioning import Conditioning, SentenceConditioning
 from cgan.data import TaggedImages
 from cgan.errors import CganError
 from cgan.images import save_grid
@@ -48,6 +49,9 @@ class TrainOptions:
     gp_weight: float = 10.0
     spectral_norm: bool = False
     diffaug: str = ""  # DiffAugment policies, e.g. "translation,cutout"
+    ca_dim: int = 128  # sentences: conditioning-augmentation width
+    kl_weight: float = 0.1  # sentences: weight of CA's KL term in G's loss (see cli)
+    gan_int: bool = False  # sentences: GAN-INT, G also fools D on midpoints of two captions
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
     resume: bool = False
@@ -74,6 +78,8 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         "seed": opts.seed, "ema": opts.ema, "flip": opts.flip, "n_critic": opts.n_critic,
         "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm,
         "diffaug": ",".join(parse_policy(opts.diffaug)),
+        **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
+           if cond.kind == "sentence" else {}),
     }
 
 
@@ -103,14 +109,16 @@ class Trainer:
         return diff_augment(x, self.policy, self.gen) if self.policy else x
 
     # -- one iteration -------------------------------------------------------------------------
-    def step(self, real: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(self, real: torch.Tensor, *labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`labels`: (hair, eyes) class indices for tags, (embedding,) for captions."""
         loss = self.cfg["loss"]
         G, D = self.G, self.D
-        c = self.cond.encode(hair, eyes) if self.cond.conditional else None
+        c = self.cond.encode(*labels) if self.cond.conditional else None
         z = torch.randn(real.shape[0], G.z_dim, device=self.device)
         do_g = loss != "wgan-gp" or self.step_count % self.cfg["n_critic"] == 0
         with torch.set_grad_enabled(do_g):
             fake = G(z, c)
+            kl = G.text.kl if self.cfg.get("ca_dim") else None
         real = self._aug(real)
         fake_d = self._aug(fake.detach())
 
@@ -118,11 +126,11 @@ class Trainer:
         if loss in ("gan", "hinge"):
             wrong = None
             if self.cond.conditional:
-                wh, we = self.cond.wrong_pairs(hair, eyes, self.gen)
-                wrong = D(real, self.cond.encode(wh, we))[0]
+                wrong = D(real, self.cond.wrong_codes(*labels, self.gen))[0]
             d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
             d_loss = d_fn(D(real, c)[0], D(fake_d, c)[0], wrong)
         elif loss == "acgan":
+            hair, eyes = labels
             sr, hr, er = D(real)
             sf, hf, ef = D(fake_d)
             d_loss = losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
@@ -147,6 +155,12 @@ class Trainer:
                 g_loss = losses.acgan_g_loss(sf, losses.class_loss(hf, ef, hair, eyes))
             else:
                 g_loss = losses.wgan_g_loss(D(fake, c)[0])
+            if kl is not None:
+                g_loss = g_loss + self.cfg["kl_weight"] * kl
+            if self.cfg.get("gan_int"):  # Reed et al.'s GAN-INT: midpoints of two captions should look real too
+                c_int = 0.5 * (c + c.roll(1, 0))
+                g_fn = losses.hinge_g_loss if loss == "hinge" else losses.nonsaturating_g_loss
+                g_loss = g_loss + g_fn(D(self._aug(G(torch.randn_like(z), c_int)), c_int)[0])
             self.opt_G.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_G.step()
@@ -201,7 +215,7 @@ class Trainer:
 
 
 def _check_resumable(saved: dict, new: dict, path: Path) -> None:
-    keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug")
+    keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int")
     absent = {"spectral_norm": False, "diffaug": ""}  # runs from before these options existed
     diff = [k for k in keys if saved.get(k, absent.get(k)) != new.get(k)]
     # Adding an EMA to a run without one changes nothing already trained: allowed (the average starts then).
@@ -224,15 +238,29 @@ def _truncate_losses(path: Path, epochs_done: int) -> None:
         w.writerows(rows)
 
 
-def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = print) -> Path:
+def _conditioning(data: TaggedImages | CaptionedImages, opts: TrainOptions) -> Conditioning | SentenceConditioning:
+    if isinstance(data, CaptionedImages):
+        from cgan.text_encoder import NAME
+
+        if opts.cond != "sentence" or data.emb is None:
+            raise CganError(f"{data.summary.get('data')}: captioned data needs --cond sentence (embedded captions)")
+        if opts.loss == "acgan":
+            raise CganError("--loss acgan predicts tag classes; captions need gan, hinge or wgan-gp")
+        return SentenceConditioning(NAME, data.emb.shape[1], data.preview())
+    if opts.cond == "sentence":
+        raise CganError(f"{data.summary.get('data')}: --cond sentence needs captions (captions.csv or .txt files)")
+    return Conditioning(opts.cond, data.pairs if opts.cond != "none" else [])
+
+
+def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callable[[str], None] = print) -> Path:
     """Train and return the path of the last checkpoint."""
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / CHECKPOINT
-    cond = Conditioning(opts.cond, data.pairs if opts.cond != "none" else [])
+    cond = _conditioning(data, opts)
     if opts.loss not in LOSSES:
         raise CganError(f"unknown loss {opts.loss!r} (choose from {', '.join(LOSSES)})")
-    if opts.loss in ("gan", "hinge") and cond.kind != "none" and len(cond.pairs) < 2:
+    if opts.loss in ("gan", "hinge") and cond.kind in ("pair", "multi") and len(cond.pairs) < 2:
         raise CganError(f"{data.summary.get('data')}: the matching-aware loss needs at least two tag pairs")
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
@@ -263,19 +291,22 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
 
     # Whole data set on the device as uint8 NCHW: batches are an index, never a Python loop.
     images = torch.from_numpy(data.images).permute(0, 3, 1, 2).contiguous().to(trainer.device)
-    hair = torch.from_numpy(data.hair).to(trainer.device)
-    eyes = torch.from_numpy(data.eyes).to(trainer.device)
     n, bs = len(images), cfg["batch_size"]
     if n < bs:
         raise CganError(f"{data.summary.get('data')}: {n} images is fewer than one batch of {bs}")
     per_epoch = n // bs
-    fixed_tags = preview_tags(cond) if cond.conditional else None
     fixed_seeds = list(range(25))
+    fixed_tags = preview_tags(cond) if cond.kind in ("pair", "multi") else None
+    # Captions: 5 of them, one row each, the same 5 seeds in every row.
+    fixed_codes = cond.encode_texts(cond.preview).repeat_interleave(5, 0) if cond.kind == "sentence" else None
+    if fixed_codes is not None:
+        fixed_seeds = [i % 5 for i in range(5 * len(cond.preview))]
     t_start = time.time()
     stop = False
     for epoch in range(start_epoch + 1, opts.epochs + 1):
         perm = torch.randperm(n, generator=trainer.gen).to(trainer.device)
         flips = torch.rand(n, generator=trainer.gen).to(trainer.device) < 0.5 if cfg["flip"] else None
+        labels = data.epoch_labels(trainer.gen, trainer.device)
         rows: list[tuple[int, int, torch.Tensor, torch.Tensor]] = []
         bar = tqdm(range(per_epoch), desc=f"epoch {epoch}/{opts.epochs}", disable=not opts.progress,
                    mininterval=1.0, leave=False, dynamic_ncols=True)
@@ -284,7 +315,7 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
             real = images[idx].float().div_(127.5).sub_(1.0)
             if flips is not None:
                 real = torch.where(flips[idx, None, None, None], real.flip(3), real)
-            d_loss, g_loss = trainer.step(real, hair[idx], eyes[idx])
+            d_loss, g_loss = trainer.step(real, *(lab[idx] for lab in labels))
             rows.append((epoch, trainer.step_count, d_loss, g_loss))
             if (i + 1) % opts.log_every == 0 or i + 1 == per_epoch:
                 d, g = d_loss.item(), g_loss.item()
@@ -304,7 +335,7 @@ def train(data: TaggedImages, opts: TrainOptions, log: Callable[[str], None] = p
         values = torch.stack([torch.stack([r[2], r[3]]) for r in rows]).cpu().tolist()
         with open(losses_path, "a", newline="") as f:
             csv.writer(f).writerows([(e, s, f"{v[0]:.6g}", f"{v[1]:.6g}") for (e, s, _, _), v in zip(rows, values)])
-        grid = generate(trainer.sampler, cond, fixed_seeds, fixed_tags)
+        grid = generate(trainer.sampler, cond, fixed_seeds, fixed_tags, codes=fixed_codes)
         save_grid(grid, out / "samples" / f"epoch_{epoch:04d}.png")
         save_checkpoint(trainer.state(epoch, data.summary), ckpt_path)
         with warnings.catch_warnings():  # an epoch cut short before G's first update has no g mean

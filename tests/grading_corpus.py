@@ -7,6 +7,7 @@ colours. The others break one thing each.
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -141,12 +142,45 @@ def build_class(root: Path, tags_file: Path, outside: Path, port: int, with_repo
         _submission(root, name, script, tags_file, **kw)
         expected[name] = want
     if with_repo:
-        from helpers import tracked_copy
-
-        d = tracked_copy(root / "this_repo")
         # Its committed original was made for hw3/testing_tags.txt; the grader may run other tags.
         same = tags_file.read_bytes() == (ROOT / "hw3" / "testing_tags.txt").read_bytes()
+        repo_submission(root, "this_repo")
         expected["this_repo"] = ({"verdict": "ok", "reproduce": "identical", "points_reproduce": 2} if same
                                  else {"verdict": "not reproducible"})
-        (d / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+        # A student who picked another seed and made their original with it, for these tags.
+        repo_submission(root, "this_repo_seed7", tags_file, seed=7)
+        expected["this_repo_seed7"] = {"verdict": "ok", "reproduce": "identical", "points_reproduce": 2}
     return expected
+
+
+def repo_submission(root: Path, name: str, tags_file: Path | None = None, seed: int = 0,
+                    model_url: str | None = None) -> Path:
+    """This repository as a student hands it in: run_cgan.sh on the release model.
+
+    With `seed`, run_cgan.sh uses that seed and the student's original is made again for `tags_file`
+    (as the student did on their own machine, outside the grader). With `model_url`, the bundled
+    checkpoint is left out and the manifest points there: run_cgan.sh downloads it (sha256-checked)
+    at run time, as the course allowed for big files.
+    """
+    from click.testing import CliRunner
+
+    from cgan.cli import cli
+    from helpers import tracked_copy
+
+    d = tracked_copy(root / name)
+    (d / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    if seed != 0:
+        script = d / "run_cgan.sh"
+        text = script.read_text()
+        assert "--seed 0 " in text
+        script.write_text(text.replace("--seed 0 ", f"--seed {seed} "))
+        r = CliRunner().invoke(cli, ["generate", str(tags_file), "--ckpt", str(d / "release" / "cgan.pt"),
+                                     "--seed", str(seed), "-o", str(d / "samples" / "cgan_original.png")])
+        assert r.exit_code == 0, r.output
+    if model_url is not None:
+        manifest = d / "release" / "manifest.json"
+        data = json.loads(manifest.read_text())
+        (d / data["entries"]["cgan"]["bundled"]).unlink()
+        data["entries"]["cgan"]["url"] = model_url
+        manifest.write_text(json.dumps(data, indent=2) + "\n")
+    return d

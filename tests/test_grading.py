@@ -153,35 +153,43 @@ def test_gradescope_results_are_capped():
 
 
 def test_network_allow_and_deny(tmp_path, synth_classifier):
-    """A submission that fetches its weights at run time, as the course allowed, from 127.0.0.1."""
+    """This repository handed in without its checkpoint: run_cgan.sh downloads it (sha256-checked) at run
+    time from a server on 127.0.0.1, as the course allowed for big files."""
     import http.server
 
-    from grading_corpus import _submission
+    from grading_corpus import repo_submission
+
+    model = (ROOT / "release" / "cgan.pt").read_bytes()
+    served = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
+            served.append(self.path)
             self.send_response(200)
+            self.send_header("Content-Length", str(len(model)))
             self.end_headers()
-            self.wfile.write(b"weights")
+            self.wfile.write(model)
 
         def log_message(self, *a):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    fetch = (f"set -e\npython -c \"import urllib.request; open('model.bin', 'wb').write("
-             f"urllib.request.urlopen('http://127.0.0.1:{port}/model.bin', timeout=5).read())\"\n"
-             "python gen.py \"$1\"\n")
-    _submission(tmp_path / "subs", "fetches", fetch, TAGS)
-    base = ["grade", str(tmp_path / "subs"), "--tags", str(TAGS), "--time-limit", "60", "--classifier",
+    sub = repo_submission(tmp_path / "subs", "downloads_model",
+                          model_url=f"http://127.0.0.1:{server.server_address[1]}/cgan.pt")
+    assert not (sub / "release" / "cgan.pt").exists()
+    base = ["grade", str(tmp_path / "subs"), "--tags", str(TAGS), "--time-limit", "90", "--classifier",
             str(synth_classifier), "--baseline", "none", "--no-faces"]
-    verdicts = {}
+    rows = {}
     for mode in ("allow", "deny"):
+        n_before = len(served)
         r = CliRunner().invoke(cli, base + ["--out", str(tmp_path / mode), "--network", mode])
         assert r.exit_code == 0, r.output
-        verdicts[mode] = pd.read_csv(tmp_path / mode / "grades.csv").set_index("student").loc["fetches", "verdict"]
+        rows[mode] = pd.read_csv(tmp_path / mode / "grades.csv").set_index("student").loc["downloads_model"]
+        if mode == "allow":
+            assert len(served) > n_before  # it really fetched the model from the server
     server.shutdown()
-    assert verdicts["allow"] == "ok"
+    assert rows["allow"]["verdict"] == "ok" and rows["allow"]["reproduce"] == "identical", rows["allow"]
+    assert rows["allow"]["network"] == "allowed"
     if namespaces_available() is None:  # without a network namespace, 'deny' cannot be enforced
-        assert verdicts["deny"] == "needs network"
+        assert rows["deny"]["verdict"] == "needs network", rows["deny"]
