@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import struct
 from pathlib import Path
 
@@ -85,13 +84,12 @@ class MiniLM:
             + w["embeddings.token_type_embeddings.weight"][0]
         x = self._ln(x, "embeddings.LayerNorm")
         h = self.heads
-        bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        keep = mask[:, None, None, :].bool()  # padding is never attended to
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
             q, k, v = (self._lin(x, f"{p}.attention.self.{m}").view(n, t, h, -1).transpose(1, 2)
                        for m in ("query", "key", "value"))
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]) + bias
-            ctx = (att.softmax(-1) @ v).transpose(1, 2).reshape(n, t, -1)
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep).transpose(1, 2).reshape(n, t, -1)
             x = self._ln(self._lin(ctx, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
             mid = F.gelu(self._lin(x, f"{p}.intermediate.dense"))
             x = self._ln(self._lin(mid, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
