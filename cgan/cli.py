@@ -98,22 +98,23 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
 
     if threads:
         torch.set_num_threads(threads)
+    log = _log if int(os.environ.get("RANK", "0")) == 0 else (lambda m: None)  # under torchrun rank 0 speaks
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if cond == "sentence":
         from cgan.captions import embed_captions, load_captioned_folder
         from cgan.text_encoder import load_encoder
 
-        data = embed_captions(load_captioned_folder(data_dir, log=_log), load_encoder(), cache=cache, log=_log)
+        data = embed_captions(load_captioned_folder(data_dir, log=log), load_encoder(), cache=cache, log=log)
     else:
-        data = load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=_log)
+        data = load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=log)
     opts = TrainOptions(out=str(out), cond=cond, loss=loss, base_channels=base_channels, batch_size=batch_size,
                         epochs=epochs, lr=lr, seed=seed, ema=ema, flip=flip, n_critic=n_critic, gan_int=gan_int, kl_weight=kl_weight,
                         spectral_norm=spectral_norm, diffaug=diffaug, max_steps=max_steps, time_limit=time_limit, resume=resume, device=device,
                         progress=sys.stderr.isatty())
     t0 = time.time()
-    ckpt = run_training(data, opts, log=_log)
-    _log(f"done in {time.time() - t0:.0f} s: {ckpt}")
+    ckpt = run_training(data, opts, log=log)
+    log(f"done in {time.time() - t0:.0f} s: {ckpt}")
 
 
 @cli.command("train-classifier")

@@ -23,6 +23,7 @@ from cgan.checkpoints import (ARCH, FORMAT_VERSION, build_discriminator, build_g
 from cgan.captions import CaptionedImages
 from cgan.conditioning import Conditioning, SentenceConditioning
 from cgan.data import TaggedImages
+from cgan.distributed import Dist, any_rank, finish, init_from_env, mean_over_ranks, rank_spread, wrap
 from cgan.errors import CganError
 from cgan.images import save_grid
 from cgan.sampling import generate, preview_tags
@@ -86,12 +87,17 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
 class Trainer:
     """Holds G, D, their optimisers and RNGs; `step()` is one D update and (maybe) one G update."""
 
-    def __init__(self, cfg: dict, device: str = "cpu") -> None:
+    def __init__(self, cfg: dict, device: str = "cpu", dist: Dist = Dist()) -> None:
         self.cfg = cfg
         self.device = torch.device(device)
         self.cond = Conditioning.from_config(cfg["cond"])
         self.G = build_generator(cfg).to(self.device)
         self.D = build_discriminator(cfg).to(self.device)
+        # Under torchrun, one call per step goes through DDP (its backward averages the gradients over
+        # ranks); the other calls use the module itself and still add to the same gradients. D keeps
+        # its own buffers: spectral norm updates them in place during the step.
+        self.Gd = wrap(self.G, dist, device)
+        self.Dd = wrap(self.D, dist, device, broadcast_buffers=False)
         betas = tuple(cfg["betas"])
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
@@ -117,7 +123,7 @@ class Trainer:
         z = torch.randn(real.shape[0], G.z_dim, device=self.device)
         do_g = loss != "wgan-gp" or self.step_count % self.cfg["n_critic"] == 0
         with torch.set_grad_enabled(do_g):
-            fake = G(z, c)
+            fake = self.Gd(z, c)
             kl = G.text.kl if self.cfg.get("ca_dim") else None
         real = self._aug(real)
         fake_d = self._aug(fake.detach())
@@ -128,16 +134,16 @@ class Trainer:
             if self.cond.conditional:
                 wrong = D(real, self.cond.wrong_codes(*labels, self.gen))[0]
             d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
-            d_loss = d_fn(D(real, c)[0], D(fake_d, c)[0], wrong)
+            d_loss = d_fn(self.Dd(real, c)[0], D(fake_d, c)[0], wrong)
         elif loss == "acgan":
             hair, eyes = labels
-            sr, hr, er = D(real)
+            sr, hr, er = self.Dd(real)
             sf, hf, ef = D(fake_d)
             d_loss = losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
                                          losses.class_loss(hf, ef, hair, eyes))
         else:
             gp = losses.gradient_penalty(D, real, fake_d, c, self.gen)
-            d_loss = losses.wgan_d_loss(D(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
+            d_loss = losses.wgan_d_loss(self.Dd(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_D.step()
@@ -265,6 +271,17 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
     cfg = model_config(opts, cond)
+    dd, device = init_from_env(opts.device)
+    if not dd.main:
+        log = lambda m: None  # noqa: E731 - rank 0 speaks and writes for all
+    try:
+        return _train(data, opts, cond, cfg, dd, device, out, ckpt_path, log)
+    finally:
+        finish(dd)
+
+
+def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out: Path, ckpt_path: Path,
+           log: Callable[[str], None]) -> Path:
     torch.manual_seed(opts.seed)
     start_epoch = 0
     if opts.resume and ckpt_path.exists():
@@ -274,41 +291,41 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
             log(f"adding an EMA of G (decay {cfg['ema']}) from step {saved['step']} on")
             saved["config"] = {**saved["config"], "ema": cfg["ema"], "ema_from_step": saved["step"]}
         cfg = saved["config"]
-        trainer = Trainer(cfg, opts.device)
+        trainer = Trainer(cfg, device, dd)
         trainer.load_state(saved)
         start_epoch = saved["epoch"]
         log(f"resuming {ckpt_path} after epoch {start_epoch} (step {trainer.step_count})")
     else:
         if ckpt_path.exists() and not opts.resume:
             raise CganError(f"{ckpt_path}: a run already exists here; pass --resume to continue it or choose another --out")
-        trainer = Trainer(cfg, opts.device)
-    (out / "config.json").write_text(json.dumps({**cfg, "data": data.summary}, indent=2) + "\n")
+        trainer = Trainer(cfg, device, dd)
+    if dd.on:  # same weights on every rank (DDP broadcast rank 0's), but each rank its own noise
+        torch.manual_seed(opts.seed * 1_000_003 + trainer.step_count * 1009 + dd.rank)
+        log(f"torchrun: {dd.world} processes on {device.split(':')[0]}, {dd.world} x {cfg['batch_size']} images a step")
     losses_path = out / "losses.csv"
-    _truncate_losses(losses_path, start_epoch)
-    if not losses_path.exists():
-        with open(losses_path, "w", newline="") as f:
-            csv.writer(f).writerow(LOSS_COLUMNS)
+    if dd.main:
+        (out / "config.json").write_text(json.dumps({**cfg, "data": data.summary}, indent=2) + "\n")
+        _truncate_losses(losses_path, start_epoch)
+        if not losses_path.exists():
+            with open(losses_path, "w", newline="") as f:
+                csv.writer(f).writerow(LOSS_COLUMNS)
 
     # Whole data set on the device as uint8 NCHW: batches are an index, never a Python loop.
     images = torch.from_numpy(data.images).permute(0, 3, 1, 2).contiguous().to(trainer.device)
     n, bs = len(images), cfg["batch_size"]
-    if n < bs:
-        raise CganError(f"{data.summary.get('data')}: {n} images is fewer than one batch of {bs}")
-    per_epoch = n // bs
-    fixed_seeds = list(range(25))
-    fixed_tags = preview_tags(cond) if cond.kind in ("pair", "multi") else None
-    # Captions: 5 of them, one row each, the same 5 seeds in every row.
-    fixed_codes = cond.encode_texts(cond.preview).repeat_interleave(5, 0) if cond.kind == "sentence" else None
-    if fixed_codes is not None:
-        fixed_seeds = [i % 5 for i in range(5 * len(cond.preview))]
+    if n < bs * dd.world:
+        raise CganError(f"{data.summary.get('data')}: {n} images is fewer than one batch of {bs} per process")
+    per_epoch = n // dd.world // bs
+    preview = _preview(cond)
     t_start = time.time()
     stop = False
     for epoch in range(start_epoch + 1, opts.epochs + 1):
-        perm = torch.randperm(n, generator=trainer.gen).to(trainer.device)
+        # Every rank draws the same permutation (the shared generator) and takes its own slice of it.
+        perm = torch.randperm(n, generator=trainer.gen).to(trainer.device)[dd.rank::dd.world]
         flips = torch.rand(n, generator=trainer.gen).to(trainer.device) < 0.5 if cfg["flip"] else None
         labels = data.epoch_labels(trainer.gen, trainer.device)
         rows: list[tuple[int, int, torch.Tensor, torch.Tensor]] = []
-        bar = tqdm(range(per_epoch), desc=f"epoch {epoch}/{opts.epochs}", disable=not opts.progress,
+        bar = tqdm(range(per_epoch), desc=f"epoch {epoch}/{opts.epochs}", disable=not (opts.progress and dd.main),
                    mininterval=1.0, leave=False, dynamic_ncols=True)
         for i in bar:
             idx = perm[i * bs:(i + 1) * bs]
@@ -317,32 +334,52 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
                 real = torch.where(flips[idx, None, None, None], real.flip(3), real)
             d_loss, g_loss = trainer.step(real, *(lab[idx] for lab in labels))
             rows.append((epoch, trainer.step_count, d_loss, g_loss))
+            late = opts.time_limit is not None and time.time() - t_start > opts.time_limit * 60
             if (i + 1) % opts.log_every == 0 or i + 1 == per_epoch:
                 d, g = d_loss.item(), g_loss.item()
-                if not (math.isfinite(d) and (math.isfinite(g) or not trainer.g_updated)):
+                bad = not (math.isfinite(d) and (math.isfinite(g) or not trainer.g_updated))
+                bad, late = any_rank([bad, late], dd, device)  # ranks stop together, or not at all
+                if bad:
                     raise CganError(
                         f"non-finite loss at epoch {epoch}, step {trainer.step_count} (d={d}, g={g}); "
                         f"stopped; the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none yet'}"
                         " (try a lower --lr)", exit_code=3)
                 bar.set_postfix(d=f"{d:.3f}", g=f"{g:.3f}")
-            if opts.max_steps is not None and trainer.step_count >= opts.max_steps:
-                stop = True
-            if opts.time_limit is not None and time.time() - t_start > opts.time_limit * 60:
-                stop = True
+            elif dd.on:
+                late = False  # decided only where all ranks agree on it
+            stop = stop or late or (opts.max_steps is not None and trainer.step_count >= opts.max_steps)
             if stop:
                 break
         bar.close()
-        values = torch.stack([torch.stack([r[2], r[3]]) for r in rows]).cpu().tolist()
-        with open(losses_path, "a", newline="") as f:
-            csv.writer(f).writerows([(e, s, f"{v[0]:.6g}", f"{v[1]:.6g}") for (e, s, _, _), v in zip(rows, values)])
-        grid = generate(trainer.sampler, cond, fixed_seeds, fixed_tags, codes=fixed_codes)
-        save_grid(grid, out / "samples" / f"epoch_{epoch:04d}.png")
-        save_checkpoint(trainer.state(epoch, data.summary), ckpt_path)
-        with warnings.catch_warnings():  # an epoch cut short before G's first update has no g mean
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean_d, mean_g = (float(np.nanmean([v[k] for v in values])) for k in (0, 1))
-        log(f"epoch {epoch}: step {trainer.step_count}, d_loss {mean_d:.4f}, g_loss {mean_g:.4f}, "
-            f"{time.time() - t_start:.0f} s, checkpoint {ckpt_path}")
+        values = mean_over_ranks(torch.stack([torch.stack([r[2], r[3]]) for r in rows]), dd).cpu().tolist()
+        if dd.main:
+            _end_epoch(trainer, epoch, rows, values, preview, data, out, losses_path, ckpt_path, t_start, log)
         if stop:
             break
+    if dd.on:
+        spread = rank_spread([trainer.G, trainer.D], dd, device)
+        log(f"torchrun: G and D identical on all {dd.world} ranks (largest difference {spread:g})" if spread == 0
+            else f"torchrun: warning: the ranks' weights differ by up to {spread:g}")
     return ckpt_path
+
+
+def _preview(cond) -> tuple[list[int], list | None, torch.Tensor | None]:
+    """Seeds, tags and codes of the per-epoch grid: 25 tag pairs, or 5 captions x the same 5 seeds."""
+    if cond.kind == "sentence":
+        return [i % 5 for i in range(5 * len(cond.preview))], None, cond.encode_texts(cond.preview).repeat_interleave(5, 0)
+    return list(range(25)), (preview_tags(cond) if cond.kind in ("pair", "multi") else None), None
+
+
+def _end_epoch(trainer: Trainer, epoch: int, rows: list, values: list, preview: tuple, data, out: Path,
+               losses_path: Path, ckpt_path: Path, t_start: float, log: Callable[[str], None]) -> None:
+    """Rank 0's part of an epoch's end: loss rows, the sample grid, the checkpoint, one log line."""
+    with open(losses_path, "a", newline="") as f:
+        csv.writer(f).writerows([(e, s, f"{v[0]:.6g}", f"{v[1]:.6g}") for (e, s, _, _), v in zip(rows, values)])
+    seeds, tags, codes = preview
+    save_grid(generate(trainer.sampler, trainer.cond, seeds, tags, codes=codes), out / "samples" / f"epoch_{epoch:04d}.png")
+    save_checkpoint(trainer.state(epoch, data.summary), ckpt_path)
+    with warnings.catch_warnings():  # an epoch cut short before G's first update has no g mean
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_d, mean_g = (float(np.nanmean([v[k] for v in values])) for k in (0, 1))
+    log(f"epoch {epoch}: step {trainer.step_count}, d_loss {mean_d:.4f}, g_loss {mean_g:.4f}, "
+        f"{time.time() - t_start:.0f} s, checkpoint {ckpt_path}")
