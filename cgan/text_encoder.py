@@ -63,6 +63,10 @@ class MiniLM:
         self.tok = WordPiece(d / "vocab.txt")
         self.w = read_safetensors(d / "model.safetensors")
         self.w = {k.removeprefix("bert."): v.float() for k, v in self.w.items()}
+        for i in range(self.layers):  # one (1152 x 384) matmul for Q, K and V instead of three
+            p = f"encoder.layer.{i}.attention.self"
+            for part in ("weight", "bias"):
+                self.w[f"{p}.qkv.{part}"] = torch.cat([self.w[f"{p}.{m}.{part}"] for m in ("query", "key", "value")])
         self.truncated: list[int] = []  # indices of the texts cut to MAX_TOKENS by the last encode()
 
     def token_ids(self, text: str) -> tuple[list[int], bool]:
@@ -76,7 +80,7 @@ class MiniLM:
     def _lin(self, x: torch.Tensor, prefix: str) -> torch.Tensor:
         return F.linear(x, self.w[prefix + ".weight"], self.w[prefix + ".bias"])
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         w = self.w
         n, t = ids.shape
@@ -87,8 +91,7 @@ class MiniLM:
         keep = mask[:, None, None, :].bool()  # padding is never attended to
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
-            q, k, v = (self._lin(x, f"{p}.attention.self.{m}").view(n, t, h, -1).transpose(1, 2)
-                       for m in ("query", "key", "value"))
+            q, k, v = (y.view(n, t, h, -1).transpose(1, 2) for y in self._lin(x, f"{p}.attention.self.qkv").chunk(3, -1))
             ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep).transpose(1, 2).reshape(n, t, -1)
             x = self._ln(self._lin(ctx, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
             mid = F.gelu(self._lin(x, f"{p}.intermediate.dense"))
