@@ -57,6 +57,8 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights, data order and noise.")
 @click.option("--ema", type=float, default=0.0, show_default=True, help="Keep an exponential moving average of G with this decay (0: off).")
 @click.option("--flip/--no-flip", default=False, show_default=True, help="Random horizontal flips of the real images.")
+@click.option("--mode-seeking", type=float, default=0.0, show_default=True,
+              help="Weight of the mode-seeking term (MSGAN): pushes images of one condition apart (0: off; may be set on --resume).")
 @click.option("--gan-int", is_flag=True, help="Sentences: GAN-INT, G also learns from midpoints of two captions (Reed et al.).")
 @click.option("--kl-weight", type=float, default=0.1, show_default=True,
               help="Sentences: weight of the conditioning-augmentation KL term (its codes start at unit scale, so the "
@@ -72,7 +74,7 @@ def cli() -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
 @click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
 def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, batch_size: int, epochs: int,
-          lr: float | None, seed: int, ema: float, flip: bool, gan_int: bool, kl_weight: float, n_critic: int, spectral_norm: bool, diffaug: str,
+          lr: float | None, seed: int, ema: float, flip: bool, mode_seeking: float, gan_int: bool, kl_weight: float, n_critic: int, spectral_norm: bool, diffaug: str,
           max_steps: int | None,
           time_limit: float | None, resume: bool, device: str, threads: int | None, cache: bool) -> None:
     """Train a (conditional) GAN on a folder of images plus tags.csv.
@@ -109,7 +111,7 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
     else:
         data = load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=log)
     opts = TrainOptions(out=str(out), cond=cond, loss=loss, base_channels=base_channels, batch_size=batch_size,
-                        epochs=epochs, lr=lr, seed=seed, ema=ema, flip=flip, n_critic=n_critic, gan_int=gan_int, kl_weight=kl_weight,
+                        epochs=epochs, lr=lr, seed=seed, ema=ema, flip=flip, n_critic=n_critic, gan_int=gan_int, kl_weight=kl_weight, mode_seeking=mode_seeking,
                         spectral_norm=spectral_norm, diffaug=diffaug, max_steps=max_steps, time_limit=time_limit, resume=resume, device=device,
                         progress=sys.stderr.isatty())
     t0 = time.time()

@@ -53,6 +53,7 @@ class TrainOptions:
     ca_dim: int = 128  # sentences: conditioning-augmentation width
     kl_weight: float = 0.1  # sentences: weight of CA's KL term in G's loss (see cli)
     gan_int: bool = False  # sentences: GAN-INT, G also fools D on midpoints of two captions
+    mode_seeking: float = 0.0  # weight of Mao et al.'s mode-seeking term (0: off)
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
     resume: bool = False
@@ -78,7 +79,7 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         "lr": opts.lr or d["lr"], "betas": list(d["betas"]), "batch_size": opts.batch_size,
         "seed": opts.seed, "ema": opts.ema, "flip": opts.flip, "n_critic": opts.n_critic,
         "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm,
-        "diffaug": ",".join(parse_policy(opts.diffaug)),
+        "diffaug": ",".join(parse_policy(opts.diffaug)), "mode_seeking": opts.mode_seeking,
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
            if cond.kind == "sentence" else {}),
     }
@@ -163,6 +164,8 @@ class Trainer:
                 g_loss = losses.wgan_g_loss(D(fake, c)[0])
             if kl is not None:
                 g_loss = g_loss + self.cfg["kl_weight"] * kl
+            if self.cfg.get("mode_seeking"):
+                g_loss = g_loss + self.cfg["mode_seeking"] * self._mode_seeking(z, c, fake)
             if self.cfg.get("gan_int"):  # Reed et al.'s GAN-INT: midpoints of two captions should look real too
                 c_int = 0.5 * (c + c.roll(1, 0))
                 g_fn = losses.hinge_g_loss if loss == "hinge" else losses.nonsaturating_g_loss
@@ -176,6 +179,14 @@ class Trainer:
             self.g_updated = True
         self.step_count += 1
         return d_loss.detach(), self._last_g
+
+    def _mode_seeking(self, z: torch.Tensor, c: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
+        """MSGAN (Mao et al. 2019): two noises under the same condition should give images as far apart
+        as the noises are; the term is 1 / (image distance / noise distance), per sample."""
+        z2 = torch.randn_like(z)
+        fake2 = self.G(z2, c)
+        ratio = (fake - fake2).abs().flatten(1).mean(1) / (z - z2).abs().mean(1)
+        return (1.0 / (ratio + 1e-5)).mean()
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -290,6 +301,10 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
         if cfg["ema"] and not saved["config"].get("ema"):
             log(f"adding an EMA of G (decay {cfg['ema']}) from step {saved['step']} on")
             saved["config"] = {**saved["config"], "ema": cfg["ema"], "ema_from_step": saved["step"]}
+        if cfg["mode_seeking"] != saved["config"].get("mode_seeking", 0.0):  # a loss weight: may change on resume
+            log(f"mode-seeking weight {cfg['mode_seeking']} from step {saved['step']} on")
+            saved["config"] = {**saved["config"], "mode_seeking": cfg["mode_seeking"],
+                               "mode_seeking_from_step": saved["step"]}
         cfg = saved["config"]
         trainer = Trainer(cfg, device, dd)
         trainer.load_state(saved)

@@ -89,6 +89,28 @@ def test_resume_may_add_an_ema_that_starts_from_the_resumed_g(data, tmp_path):
         quick_train(data, tmp_path / "r", epochs=3, resume=True)
 
 
+def test_mode_seeking_term_and_setting_it_on_resume(data, tmp_path):
+    t = Trainer(load_checkpoint(quick_train(data, tmp_path / "r", epochs=1, loss="acgan", cond="multi"))["config"])
+    z = torch.randn(8, t.G.z_dim)
+    c = t.cond.encode(torch.zeros(8, dtype=torch.long), torch.zeros(8, dtype=torch.long))
+    term = t._mode_seeking(z, c, t.G(z, c))
+    assert torch.isfinite(term) and term > 0 and term.requires_grad
+    # Its gradient pushes G's images for one condition apart: one step on it alone raises their spread.
+    spread = lambda: (t.G(z, c) - t.G(torch.randn_like(z), c)).abs().mean().item()  # noqa: E731
+    torch.manual_seed(1)
+    before = spread()
+    opt = torch.optim.SGD(t.G.parameters(), lr=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        t._mode_seeking(z, c, t.G(z, c)).backward()
+        opt.step()
+    torch.manual_seed(1)
+    assert spread() > before
+    s = load_checkpoint(quick_train(data, tmp_path / "r", epochs=2, loss="acgan", cond="multi", mode_seeking=1.0,
+                                    resume=True))
+    assert s["config"]["mode_seeking"] == 1.0 and s["config"]["mode_seeking_from_step"] > 0 and s["epoch"] == 2
+
+
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(data, tmp_path, monkeypatch):
     ckpt = quick_train(data, tmp_path / "r", epochs=1)
     before = ckpt.read_bytes()
