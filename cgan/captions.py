@@ -21,6 +21,7 @@ import torch
 
 from cgan.data import _image_dir, _index_images, _load_all
 from cgan.errors import CganError, at
+from cgan.files import cache_dir
 from cgan.images import TILE
 
 
@@ -118,18 +119,13 @@ def load_captioned_folder(data_dir: str | Path, size: int = TILE, log=print) -> 
     return CaptionedImages(images, captions, ids, summary)
 
 
-def _cache_path(encoder_name: str) -> Path:
-    root = Path(os.environ.get("CGAN_CACHE", Path.home() / ".cache" / "cgan"))
-    return root / "text" / f"{encoder_name}.sqlite"
-
-
 def embed_texts(texts: list[str], encoder, cache: bool = True, log=print) -> np.ndarray:
     """Embeddings of `texts` (float32, encoder.dim wide), from the cache where it has them."""
     keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
     found: dict[str, np.ndarray] = {}
     db = None
     if cache:
-        path = _cache_path(encoder.name)
+        path = cache_dir() / "text" / f"{encoder.name}.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=60)
         db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")

@@ -14,7 +14,7 @@ import torch
 
 from cgan.colors import EYE_INDEX, HAIR_INDEX
 from cgan.errors import CganError, at
-from cgan.files import atomic_write
+from cgan.files import atomic_write, cache_dir
 from cgan.images import TILE, load_rgb
 from cgan.tags import TagLine, read_tags
 
@@ -57,10 +57,6 @@ def _index_images(img_dir: Path) -> dict[str, str]:
             if ext.lower() in IMAGE_EXTS and stem not in found:
                 found[stem] = e.name
     return found
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("CGAN_CACHE", Path.home() / ".cache" / "cgan"))
 
 
 def _cache_key(tags_path: Path, files: list[Path], size: int) -> str:
@@ -129,7 +125,7 @@ def load_tagged_folder(data_dir: str | Path, size: int = TILE, cache: bool = Tru
 
     cache_file = None
     if cache and tags_path.exists():
-        cache_file = _cache_dir() / "data" / f"{_cache_key(tags_path, files, size)}.npy"
+        cache_file = cache_dir() / "data" / f"{_cache_key(tags_path, files, size)}.npy"
     if cache_file is not None and cache_file.exists():
         images = np.load(cache_file, mmap_mode=None)
         source = "cache"

@@ -1,4 +1,4 @@
-"""Atomic file writes: a reader never sees a half-written checkpoint, PNG or CSV."""
+"""Atomic file writes (a reader never sees a half-written checkpoint, PNG or CSV), and the cache folder."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, IO
+
+
+def cache_dir() -> Path:
+    """Where downloads, decoded data sets, Inception statistics and caption embeddings are cached."""
+    return Path(os.environ.get("CGAN_CACHE", Path.home() / ".cache" / "cgan"))
 
 
 @contextlib.contextmanager

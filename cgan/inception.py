@@ -88,13 +88,12 @@ def reference_features(data, n: int = 5000, log=lambda m: None) -> tuple[np.ndar
     import hashlib
     import json
 
-    from cgan.data import _cache_dir
-    from cgan.files import atomic_write
+    from cgan.files import atomic_write, cache_dir
 
     idx = reference_indices(len(data), n)
     where = os.path.realpath(str(data.summary.get("data")))  # however the folder was spelled
     key = hashlib.sha256(json.dumps([where, len(data), idx.tolist()[:50], len(idx), PROTOCOL]).encode()).hexdigest()[:20]
-    path = _cache_dir() / "inception" / f"{key}.npz"
+    path = cache_dir() / "inception" / f"{key}.npz"
     meta = {"data": data.summary.get("data"), "n": int(len(idx)), "sample_seed": REF_SEED, **PROTOCOL,
             "torch": torch.__version__, "weights": PACKAGE}
     if path.is_file():

@@ -9,16 +9,12 @@ from typing import Callable
 
 from cgan.download import download, sha256_file
 from cgan.errors import CganError
-from cgan.files import atomic_write
+from cgan.files import atomic_write, cache_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "release" / "manifest.json"
 
 __all__ = ["cache_dir", "load_manifest", "fetch", "register", "resolve_checkpoint", "sha256_file"]
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("CGAN_CACHE", Path.home() / ".cache" / "cgan"))
 
 
 def load_manifest(path: Path | None = None) -> dict[str, dict]:
