@@ -231,16 +231,30 @@ class Trainer:
         self.step_count = s["step"]
 
 
-def _check_resumable(saved: dict, new: dict, path: Path) -> None:
-    keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int")
-    absent = {"spectral_norm": False, "diffaug": ""}  # runs from before these options existed
+# Settings a resumed run may change, with the note it logs: adding an EMA to a run without one
+# changes nothing already trained (the average starts from the resumed G); a loss weight may change.
+ADJUSTABLE = {
+    "ema": (lambda old, new: not old and bool(new), "adding an EMA of G (decay {})"),
+    "mode_seeking": (lambda old, new: True, "mode-seeking weight {}"),
+}
+
+
+def _resume_config(saved: dict, new: dict, step: int, path: Path, log: Callable[[str], None]) -> dict:
+    """The configuration to resume with: the saved one, with the adjustable settings the new options
+    change (each recorded with the step it took effect); any other difference is an error."""
+    keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
+            "mode_seeking")
+    absent = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0}  # runs from before these options existed
     diff = [k for k in keys if saved.get(k, absent.get(k)) != new.get(k)]
-    # Adding an EMA to a run without one changes nothing already trained: allowed (the average starts then).
-    if "ema" in diff and not saved.get("ema") and new.get("ema"):
-        diff.remove("ema")
-    if diff:
-        raise CganError(f"{path}: cannot resume: the run was started with other settings ({', '.join(diff)}); "
+    fixed = [k for k in diff if not (k in ADJUSTABLE and ADJUSTABLE[k][0](saved.get(k, absent.get(k)), new[k]))]
+    if fixed:
+        raise CganError(f"{path}: cannot resume: the run was started with other settings ({', '.join(fixed)}); "
                         "use another --out or the original options")
+    cfg = dict(saved)
+    for k in diff:
+        log(f"{ADJUSTABLE[k][1].format(new[k])} from step {step} on")
+        cfg.update({k: new[k], f"{k}_from_step": step})
+    return cfg
 
 
 def _truncate_losses(path: Path, epochs_done: int) -> None:
@@ -297,15 +311,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
     start_epoch = 0
     if opts.resume and ckpt_path.exists():
         saved = load_checkpoint(ckpt_path)
-        _check_resumable(saved["config"], cfg, ckpt_path)
-        if cfg["ema"] and not saved["config"].get("ema"):
-            log(f"adding an EMA of G (decay {cfg['ema']}) from step {saved['step']} on")
-            saved["config"] = {**saved["config"], "ema": cfg["ema"], "ema_from_step": saved["step"]}
-        if cfg["mode_seeking"] != saved["config"].get("mode_seeking", 0.0):  # a loss weight: may change on resume
-            log(f"mode-seeking weight {cfg['mode_seeking']} from step {saved['step']} on")
-            saved["config"] = {**saved["config"], "mode_seeking": cfg["mode_seeking"],
-                               "mode_seeking_from_step": saved["step"]}
-        cfg = saved["config"]
+        cfg = _resume_config(saved["config"], cfg, saved["step"], ckpt_path, log)
         trainer = Trainer(cfg, device, dd)
         trainer.load_state(saved)
         start_epoch = saved["epoch"]
