@@ -206,11 +206,10 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | N
         from cgan.prompts import plan_images
 
         prompts, offsets, cols = plan_images(text, text_file, n)
-        unique = list(dict.fromkeys(prompts))
-        codes = cond.encode_texts(unique, log=_log)
-        images = sample(G, cond, [seed + k for k in offsets], codes=codes[[unique.index(p) for p in prompts]])
+        codes = cond.encode_texts(prompts, log=_log)  # each distinct prompt is encoded once
+        images = sample(G, cond, [seed + k for k in offsets], codes=codes)
         save_grid(images, out, cols)
-        _log(f"wrote {out} ({len(images)} images, {len(unique)} prompt(s)) in {time.time() - t0:.1f} s")
+        _log(f"wrote {out} ({len(images)} images, {len(set(prompts))} prompt(s)) in {time.time() - t0:.1f} s")
         return
     n = 25 if n is None else n
     if cond.conditional:
