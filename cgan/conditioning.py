@@ -101,7 +101,6 @@ class SentenceConditioning:
 
     kind = "sentence"
     conditional = True
-    pairs: list = []
 
     def __init__(self, encoder: str, dim: int, preview: list[str] | None = None) -> None:
         self.encoder, self._dim, self.preview = encoder, dim, list(preview or [])
@@ -128,7 +127,7 @@ class SentenceConditioning:
         return self.encode(emb.roll(shift, 0))
 
     def to_config(self) -> dict:
-        return {"kind": "sentence", "encoder": self.encoder, "dim": self._dim, "preview": self.preview, "pairs": []}
+        return {"kind": "sentence", "encoder": self.encoder, "dim": self._dim, "preview": self.preview}
 
     @classmethod
     def from_config(cls, cfg: dict) -> "SentenceConditioning":

@@ -207,8 +207,11 @@ def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
 def generator_samples(G, cond, tags: list[TagLine] | None, n: int, seed: int = 0,
                       tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
     """Images from a loaded generator: one per tag line, or `n` spread evenly over the pairs it was trained on."""
+    from cgan.errors import CganError
     from cgan.sampling import generate, tag_seeds
 
+    if cond.kind == "sentence":
+        raise CganError("this is a sentence model: cgan eval scores hair/eye tags; judge it with generate --text-file")
     if not cond.conditional:
         seeds = tag_seeds(tags, seed, tags_path) if tags else [seed + k for k in range(n)]
         return generate(G, cond, seeds), None

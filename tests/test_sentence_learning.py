@@ -73,3 +73,8 @@ def test_generate_text_is_reproducible_and_checks_its_inputs(flowers_ckpt, tmp_p
     assert r.exit_code == 0 and "cut to 256" in r.output
     r = run(cli, ["generate", "--ckpt", str(flowers_ckpt), "--text", "一朵红色的花 🌸", "--n", "1", "-o", str(tmp_path / "e.png")])
     assert r.exit_code == 0, r.output
+
+
+def test_eval_refuses_a_sentence_model_clearly(flowers_ckpt, tmp_path):
+    r = CliRunner().invoke(cli, ["eval", "--ckpt", str(flowers_ckpt), "--n", "10", "--no-faces", "-o", str(tmp_path / "e.json")])
+    assert r.exit_code != 0 and "sentence model" in r.output, r.output
