@@ -199,9 +199,11 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | N
     t0 = time.time()
     path = resolve_checkpoint(ckpt, log=_log)
     G, cond, _ = load_generator(path)
-    if (text is not None or text_file is not None) != (cond.kind == "sentence"):
-        raise CganError(f"{path}: --text/--text-file go with a sentence model, and a sentence model needs one of them"
-                        if cond.kind != "sentence" else f"{path}: a sentence model: give --text or --text-file")
+    wants_text = text is not None or text_file is not None
+    if cond.kind == "sentence" and not wants_text:
+        raise CganError(f"{path}: a sentence model: give --text or --text-file")
+    if cond.kind != "sentence" and wants_text:
+        raise CganError(f"{path}: --text/--text-file need a sentence model (this one is conditioned on {cond.kind})")
     if cond.kind == "sentence":
         from cgan.prompts import plan_images
 

@@ -78,3 +78,8 @@ def test_generate_text_is_reproducible_and_checks_its_inputs(flowers_ckpt, tmp_p
 def test_eval_refuses_a_sentence_model_clearly(flowers_ckpt, tmp_path):
     r = CliRunner().invoke(cli, ["eval", "--ckpt", str(flowers_ckpt), "--n", "10", "--no-faces", "-o", str(tmp_path / "e.json")])
     assert r.exit_code != 0 and "sentence model" in r.output, r.output
+
+
+def test_text_options_need_a_sentence_model(tmp_path):
+    r = CliRunner().invoke(cli, ["generate", "--ckpt", "cgan", "--text", "a red flower", "-o", str(tmp_path / "x.png")])
+    assert r.exit_code != 0 and "need a sentence model" in r.output and not (tmp_path / "x.png").exists()
