@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cgan.data import _image_dir, _index_images, _load_all
+from cgan.data import image_dir, _index_images, _load_all
 from cgan.errors import CganError, at
 from cgan.files import cache_dir
 from cgan.images import TILE
@@ -100,7 +100,7 @@ def load_captioned_folder(data_dir: str | Path, size: int = TILE, log=print) -> 
     if not by_stem:
         raise CganError(f"{data_dir}: no captions found (captions.csv with 'image,caption' rows, "
                         "or one .txt per image with a caption per line)")
-    img_dir = _image_dir(data_dir)
+    img_dir = image_dir(data_dir)
     index = _index_images(img_dir)
     ids = sorted(s for s in by_stem if s in index)
     no_image = len(by_stem) - len(ids)

@@ -20,6 +20,7 @@ from cgan.models import Discriminator, Generator
 
 FORMAT_VERSION = 1
 ARCH = "dcgan64"
+TRANSFER_ARCH = "stargan64"  # cgan/transfer.py's image-to-image model
 
 
 def build_generator(cfg: dict) -> Generator:
@@ -43,7 +44,7 @@ def save_checkpoint(obj: dict, path: str | Path) -> None:
     atomic_write(path, lambda f: f.write(data))
 
 
-def load_checkpoint(path: str | Path, arch: str = ARCH) -> dict:
+def load_checkpoint(path: str | Path, arch: str | tuple[str, ...] = ARCH) -> dict:
     """Load safely: code-carrying pickles are refused, and the format is checked before use."""
     path = Path(path)
     if not path.is_file():
@@ -67,8 +68,9 @@ def load_checkpoint(path: str | Path, arch: str = ARCH) -> dict:
         raise CganError(f"{path}: checkpoint format {obj['format_version']} is newer than this cgan "
                         f"understands ({FORMAT_VERSION}); upgrade cgan")
     found = obj["config"].get("arch")
-    if found != arch:
-        raise CganError(f"{path}: architecture {found!r} is not {arch!r}")
+    allowed = (arch,) if isinstance(arch, str) else arch
+    if found not in allowed:
+        raise CganError(f"{path}: architecture {found!r} is not {' or '.join(map(repr, allowed))}")
     return obj
 
 
@@ -93,7 +95,7 @@ def load_generator(path: str | Path) -> tuple[Generator, Conditioning, dict]:
 
 def export_generator(src: str | Path, dst: str | Path, fp16: bool = True) -> dict:
     """Write a generator-only release checkpoint (EMA weights if present) and return what it wrote."""
-    obj = load_checkpoint(src)
+    obj = load_checkpoint(src, arch=(ARCH, TRANSFER_ARCH))
     state = obj.get("G_ema") or obj["G"]
     if fp16:
         state = {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}

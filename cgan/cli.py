@@ -168,6 +168,54 @@ def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, epochs: int, wi
         _log(f"release/manifest.json: entry {name!r} updated")
 
 
+@cli.command("train-transfer")
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
+              help="Tagged folder (tags.csv + images): the faces and the colours to learn.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint.pt, samples/.")
+@click.option("--base-channels", type=int, default=32, show_default=True, help="Width of G and D.")
+@click.option("--blocks", type=int, default=3, show_default=True, help="Residual blocks in G at 16x16.")
+@click.option("--batch-size", type=int, default=16, show_default=True, help="Images per step.")
+@click.option("--epochs", type=int, default=10, show_default=True, help="Passes over the data.")
+@click.option("--lr", type=float, default=1e-4, show_default=True, help="Adam learning rate of G and D.")
+@click.option("--cls-weight", type=float, default=1.0, show_default=True, help="Weight of the domain-classification loss.")
+@click.option("--rec-weight", type=float, default=10.0, show_default=True, help="Weight of the cycle-reconstruction L1.")
+@click.option("--mask-weight", type=float, default=0.1, show_default=True, help="Weight of the L1 on G's paint mask.")
+@click.option("--ema", type=float, default=0.999, show_default=True, help="Decay of the EMA of G that is saved and used.")
+@click.option("--flip/--no-flip", default=True, show_default=True, help="Random horizontal flips of the images.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights, order and targets.")
+@click.option("--max-steps", type=int, default=None, help="Stop after this many steps.")
+@click.option("--time-limit", type=float, default=None, help="Stop after this many minutes, saving a checkpoint.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--threads", type=int, default=None, help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
+@click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
+def train_transfer_cmd(data_dir: Path, out: Path, base_channels: int, blocks: int, batch_size: int, epochs: int,
+                       lr: float, cls_weight: float, rec_weight: float, mask_weight: float, ema: float, flip: bool,
+                       seed: int, max_steps: int | None, time_limit: float | None, resume: bool, threads: int | None,
+                       cache: bool) -> None:
+    """Train the hair/eye colour transfer model (StarGAN-style) that extra_run.sh uses.
+
+    \b
+    Examples:
+      cgan train-transfer --data ../shared/data/extra_data --out runs/transfer
+      cgan train-transfer --data ../shared/data/extra_data --out runs/transfer --resume --epochs 20
+      cgan export runs/transfer/checkpoint.pt release/transfer.pt --name transfer
+    """
+    import torch
+
+    from cgan.data import load_tagged_folder
+    from cgan.transfer import TransferOptions, train_transfer
+
+    if threads:
+        torch.set_num_threads(threads)
+    data = load_tagged_folder(data_dir, cache=cache, log=_log)
+    opts = TransferOptions(out=str(out), base_channels=base_channels, blocks=blocks, batch_size=batch_size,
+                           epochs=epochs, lr=lr, cls_weight=cls_weight, rec_weight=rec_weight, mask_weight=mask_weight,
+                           ema=ema, flip=flip, seed=seed, max_steps=max_steps, time_limit=time_limit, resume=resume)
+    t0 = time.time()
+    ckpt = train_transfer(data, opts, log=_log)
+    _log(f"done in {time.time() - t0:.0f} s: {ckpt}")
+
+
 @cli.command()
 @click.argument("tags_file", required=False, type=click.Path(path_type=Path))
 @click.option("--ckpt", required=True, help="Checkpoint file, or the name of a release model (see `cgan download --list`).")
@@ -230,6 +278,67 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | N
         images = sample(G, cond, seeds)
     save_grid(images, out)
     _log(f"wrote {out} ({len(images)} images) in {time.time() - t0:.1f} s")
+
+
+@cli.command("transfer")
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--ckpt", default="transfer", show_default=True, help="Transfer checkpoint file, or a release name.")
+@click.option("--hair", default="blonde,blue,pink,red,green,black", show_default=True,
+              help="Target hair colours, comma-separated: one column each.")
+@click.option("--eyes", default="keep", show_default=True,
+              help="Target eye colour for every image, or 'keep': each input's own (read by --classifier).")
+@click.option("--classifier", default="tagnet", show_default=True, help="Reads the inputs' eye colours for --eyes keep.")
+@click.option("--faces-from", default="cgan", show_default=True,
+              help="With no INPUTS: the tag generator (file or release name) that draws five faces to transfer.")
+@click.option("--seed", type=int, default=0, show_default=True, help="With no INPUTS: face k uses seed + k.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("samples/transfer.png"), show_default=True,
+              help="Grid to write: rows = inputs; columns = the input, then one per --hair colour.")
+def transfer_cmd(inputs: tuple[Path, ...], ckpt: str, hair: str, eyes: str, classifier: str, faces_from: str,
+                 seed: int, out: Path) -> None:
+    """Change the hair (and eye) colour of face images, keeping the face (HW3-3 bonus).
+
+    INPUTS are image files or folders of them (any size; read at 64x64).
+
+    \b
+    Examples:
+      cgan transfer my_faces/ -o samples/transfer.png
+      cgan transfer a.png b.jpg --hair blue,white --eyes red
+      cgan transfer --hair aqua,orange            (five faces drawn by the release cgan model)
+    """
+    from cgan.colors import EYE_COLORS, HAIR_COLORS
+    from cgan.images import save_grid
+    from cgan.release import resolve_checkpoint
+    from cgan.sampling import single_thread
+    from cgan.transfer import default_faces, load_transfer, read_inputs, transfer_grid
+
+    hairs = [h.strip() for h in hair.split(",") if h.strip()]
+    bad = [h for h in hairs if h not in HAIR_COLORS]
+    if bad or not hairs:
+        raise CganError(f"--hair: unknown colour {bad[0] if bad else hair!r} (known: {' '.join(HAIR_COLORS)})")
+    if eyes != "keep" and eyes not in EYE_COLORS:
+        raise CganError(f"--eyes: unknown colour {eyes!r} (known: keep {' '.join(EYE_COLORS)})")
+    G, _ = load_transfer(resolve_checkpoint(ckpt, log=_log))
+    if inputs:
+        images, names = read_inputs(list(inputs))
+        own_eyes = None
+    else:
+        images, own_eyes = default_faces(resolve_checkpoint(faces_from, log=_log), seed)
+        names = [f"{faces_from} seed {seed + k}" for k in range(len(images))]
+    if eyes != "keep":
+        target_eyes = [eyes] * len(images)
+    elif own_eyes is not None:
+        target_eyes = own_eyes
+    else:
+        from cgan.classifier import load_classifier
+
+        clf = load_classifier(resolve_checkpoint(classifier, log=_log))
+        target_eyes = [EYE_COLORS[int(e)] for e in clf.predict(images).eyes]
+    with single_thread():  # one summation order: the same grid on any machine's core count
+        grid = transfer_grid(G, images, target_eyes, hairs)
+    save_grid(grid, out, cols=1 + len(hairs))
+    for name, e in zip(names, target_eyes):
+        _log(f"{name}: eyes {e}")
+    click.echo(f"wrote {out}: {len(images)} rows x {1 + len(hairs)} columns (input, {', '.join(hairs)})")
 
 
 def load_eval_tools(classifier: str, faces: bool, cascade: Path | None) -> tuple:
@@ -401,14 +510,14 @@ def grade(submissions_dir: Path, tags_file: Path, out: Path, time_limit: float, 
 @click.option("--name", default=None, help="Also add/replace this entry in release/manifest.json (sha256, size, config).")
 @click.option("--url", default=None, help="With --name: where the file will be hosted for `cgan download`.")
 def export(src: Path, dst: Path, fp16: bool, name: str | None, url: str | None) -> None:
-    """Write a generator-only checkpoint (the EMA weights when kept) for release.
+    """Write a generator-only checkpoint (the EMA weights when kept) for release; also for transfer runs.
 
     \b
     Examples:
       cgan export runs/ac32/checkpoint.pt release/cgan.pt
       cgan export runs/ac32/checkpoint.pt release/cgan.pt --name cgan
     """
-    from cgan.checkpoints import export_generator
+    from cgan.checkpoints import TRANSFER_ARCH, export_generator
     from cgan.download import sha256_file
     from cgan.release import register
 
@@ -416,8 +525,12 @@ def export(src: Path, dst: Path, fp16: bool, name: str | None, url: str | None) 
     _log(f"wrote {dst}: {dst.stat().st_size} bytes, sha256 {sha256_file(dst)}")
     if name:
         cfg = out["config"]
-        info = {"loss": cfg["loss"], "cond": cfg["cond"]["kind"], "base_channels": cfg["base_channels"],
-                "ema": cfg["ema"], "epochs": out["epoch"], "steps": out["step"], "trained_on": out["data"].get("data")}
+        info = {"base_channels": cfg["base_channels"], "ema": cfg["ema"], "epochs": out["epoch"], "steps": out["step"],
+                "trained_on": out["data"].get("data")}
+        if cfg["arch"] == TRANSFER_ARCH:
+            info.update(kind="transfer", blocks=cfg["blocks"])
+        else:
+            info.update(loss=cfg["loss"], cond=cfg["cond"]["kind"])
         if url:
             info["url"] = url
         register(name, dst, info)

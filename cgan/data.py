@@ -43,7 +43,7 @@ class TaggedImages:
         return sorted({r.pair for r in self.records}, key=lambda p: (HAIR_INDEX[p[0]], EYE_INDEX[p[1]]))
 
 
-def _image_dir(data_dir: Path) -> Path:
+def image_dir(data_dir: Path) -> Path:
     sub = data_dir / "images"
     return sub if sub.is_dir() else data_dir
 
@@ -97,7 +97,7 @@ def load_tagged_folder(data_dir: str | Path, size: int = TILE, cache: bool = Tru
         raise CganError(f"{data_dir}: no such data folder")
     t0 = time.time()
     tags_path = data_dir / "tags.csv"
-    img_dir = _image_dir(data_dir)
+    img_dir = image_dir(data_dir)
     index = _index_images(img_dir)
     summary: dict = {"data": str(data_dir)}
     if tags_path.exists():
