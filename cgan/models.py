@@ -134,8 +134,16 @@ class Discriminator(nn.Module):
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
                     nn.utils.parametrizations.spectral_norm(m)
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, c_wrong: torch.Tensor | None = None):
+        """(logit, hair_logits, eye_logits); with `c_wrong`, also the logit of the same images under the
+        wrong text: the image trunk runs once for both (GAN-CLS's third pass costs only the text head)."""
         h = self.features(x)
+        logit, hair, eyes = self._head(h, c)
+        if c_wrong is None:
+            return logit, hair, eyes
+        return logit, hair, eyes, self._head(h, c_wrong)[0]
+
+    def _head(self, h: torch.Tensor, c: torch.Tensor | None):
         if self.text is not None:
             t = self.text(c)[:, :, None, None].expand(-1, -1, 4, 4)
             h = torch.cat([h, t], 1)

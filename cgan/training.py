@@ -131,11 +131,10 @@ class Trainer:
 
         # Discriminator
         if loss in ("gan", "hinge"):
-            wrong = None
-            if self.cond.conditional:
-                wrong = D(real, self.cond.wrong_codes(*labels, self.gen))[0]
+            c_wrong = self.cond.wrong_codes(*labels, self.gen) if self.cond.conditional else None
+            out = self.Dd(real, c, c_wrong)
             d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
-            d_loss = d_fn(self.Dd(real, c)[0], D(fake_d, c)[0], wrong)
+            d_loss = d_fn(out[0], D(fake_d, c)[0], out[3] if c_wrong is not None else None)
         elif loss == "acgan":
             hair, eyes = labels
             sr, hr, er = self.Dd(real)

@@ -46,3 +46,21 @@ def test_tag_embedding_starts_as_strong_as_the_noise():
     for layer in (G.text[0], D.text[0]):
         assert 0.9 < float(layer.weight.detach().std()) < 1.1  # N(0, 1), like nn.Embedding
     assert float(G.fc.weight.detach().std()) < 0.1  # the rest keeps its small init
+
+
+def test_wrong_text_logit_shares_the_image_trunk():
+    """D(x, c, c_wrong) scores x under both texts with one trunk pass: the same values, and the same
+    gradients, as two separate calls (batch norm sees the same batch either way)."""
+    torch.manual_seed(0)
+    D = Discriminator(23, 16)
+    x = torch.randn(6, 3, 64, 64)
+    c, w = torch.eye(23)[:6], torch.eye(23)[6:12]
+    right, _, _, wrong = D(x, c, w)
+    torch.testing.assert_close(right, D(x, c)[0])
+    torch.testing.assert_close(wrong, D(x, w)[0])
+    (right.sum() + 2 * wrong.sum()).backward()
+    shared = [p.grad.clone() for p in D.parameters()]
+    D.zero_grad()
+    (D(x, c)[0].sum() + 2 * D(x, w)[0].sum()).backward()
+    for a, b in zip(shared, [p.grad for p in D.parameters()]):
+        assert (a - b).norm() <= 1e-4 * b.norm()  # equal up to float summation order
