@@ -1,6 +1,7 @@
 """Training speed: our Trainer.step versus a plain pytorch/examples-style loop of the same model.
 
     python bench/train_speed.py [--base 64] [--batch 64] [--iters 5] [--threads 2]
+    python bench/train_speed.py --device cuda --precision bf16 --batch 256 --iters 50   # on a GPU
 
 Prints img/s of both (same run, same batch, warm-up excluded), their ratio, FLOPs per iteration
 (torch.utils.flop_counter), achieved GFLOP/s, this machine's fp32 peak measured in the same run and
@@ -9,7 +10,9 @@ the efficiency, and what assembling a batch (uint8 index, float, flips) costs be
 The peak is measured two ways. A large matmul (torch.mm -> MKL sgemm) is the issue's yardstick, but
 on AMD CPUs MKL takes its AVX2 path, while oneDNN's convolutions use AVX-512: here a large 5x5
 convolution runs ~2x faster than the matmul, so the efficiency against it is the honest figure.
-Goals (CPU): efficiency >= 0.85 and ratio >= 1.1.
+Goals (CPU): efficiency >= 0.85 and ratio >= 1.1. On a GPU the peak is a large bf16 (or fp32) matmul
+on that GPU (cuBLAS is its fastest path) and the efficiency is the model FLOPs utilisation; every
+timing is synchronised and excludes warm-up. Both loops read a batch already on the device.
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ from cgan.training import Trainer, TrainOptions, model_config  # noqa: E402
 
 
 def plain_step(G, D, opt_G, opt_D, real, c, c_wrong):
-    """pytorch/examples dcgan/main.py, with the matching-aware third D pass."""
+    """pytorch/examples dcgan/main.py, with the matching-aware third D pass (fp32, as the example)."""
     bce = F.binary_cross_entropy_with_logits
     D.zero_grad()
     out = D(real, c)[0]
     err_real = bce(out, torch.ones_like(out))
     err_real.backward()
-    fake = G(torch.randn(real.shape[0], G.z_dim), c)
+    fake = G(torch.randn(real.shape[0], G.z_dim, device=real.device), c)
     out = D(fake.detach(), c)[0]
     err_fake = 0.5 * bce(out, torch.zeros_like(out))
     err_fake.backward()
@@ -52,51 +55,53 @@ def plain_step(G, D, opt_G, opt_D, real, c, c_wrong):
     opt_G.step()
 
 
-def timed(fn, iters: int) -> float:
-    fn()
-    fn()  # warm-up: allocator, oneDNN primitive caches
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, iters: int, device: torch.device = torch.device("cpu"), warmup: int = 2) -> float:
+    for _ in range(warmup):  # allocator, oneDNN primitive caches, cuDNN autotuning
+        fn()
+    sync(device)
     t0 = time.perf_counter()
     for _ in range(iters):
         fn()
+    sync(device)
     return (time.perf_counter() - t0) / iters
 
 
-def best_gflops(fn, flops: float, tries: int = 3) -> float:
-    fn()
-    best = 0.0
-    for _ in range(tries):
-        t0 = time.perf_counter()
-        fn()
-        best = max(best, flops / (time.perf_counter() - t0) / 1e9)
-    return best
+def best_gflops(fn, flops: float, device: torch.device, tries: int = 3) -> float:
+    return flops / min(timed(fn, 1, device, warmup=1 if i == 0 else 0) for i in range(tries)) / 1e9
 
 
-def matmul_gflops(sizes: tuple[int, ...] = (2048, 4096)) -> float:
-    """fp32 matmul peak: the best of several large square matmuls."""
+def matmul_gflops(device: torch.device, dtype: torch.dtype, sizes: tuple[int, ...]) -> float:
+    """Matmul peak: the best of several large square matmuls."""
     out = 0.0
     for n in sizes:
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        out = max(out, best_gflops(lambda: a @ b, 2 * n**3))
+        a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+        out = max(out, best_gflops(lambda: a @ b, 2 * n**3, device))
     return out
 
 
-def conv_gflops(n: int = 16, c: int = 512, hw: int = 32, k: int = 5) -> float:
-    """fp32 convolution peak: one large 5x5 convolution (oneDNN), the kernel size of the model."""
-    x, w = torch.randn(n, c, hw, hw), torch.randn(c, c, k, k)
-    return best_gflops(lambda: F.conv2d(x, w, padding=k // 2), 2 * n * c * c * k * k * hw * hw)
+def conv_gflops(device: torch.device, dtype: torch.dtype, n: int = 16, c: int = 512, hw: int = 32, k: int = 5) -> float:
+    """Convolution peak: one large 5x5 convolution (oneDNN on the CPU), the kernel size of the model."""
+    x = torch.randn(n, c, hw, hw, device=device, dtype=dtype)
+    w = torch.randn(c, c, k, k, device=device, dtype=dtype)
+    return best_gflops(lambda: F.conv2d(x, w, padding=k // 2), 2 * n * c * c * k * k * hw * hw, device)
 
 
-def batch_seconds(n_images: int, batch: int, iters: int = 20) -> float:
-    """What the training loop does to get a batch: index the uint8 set, to float in [-1, 1], flip."""
-    images = torch.randint(0, 256, (n_images, 3, 64, 64), dtype=torch.uint8)
-    perm, flips = torch.randperm(n_images), torch.rand(n_images) < 0.5
+def batch_seconds(n_images: int, batch: int, device: torch.device, iters: int = 20) -> float:
+    """What the training loop does to get a batch: index the uint8 set (on the device), to float, flip."""
+    images = torch.randint(0, 256, (n_images, 3, 64, 64), dtype=torch.uint8, device=device)
+    perm, flips = torch.randperm(n_images, device=device), torch.rand(n_images, device=device) < 0.5
 
     def one(i: int = 0) -> torch.Tensor:
         idx = perm[i * batch:(i + 1) * batch]
         real = images[idx].float().div_(127.5).sub_(1.0)
         return torch.where(flips[idx, None, None, None], real.flip(3), real)
 
-    return timed(one, iters)
+    return timed(one, iters, device)
 
 
 def main() -> None:
@@ -105,19 +110,26 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="our step's precision")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    dev = torch.device(a.device)
+    gpu = dev.type == "cuda"
+    if gpu:
+        torch.backends.cudnn.benchmark = True
     pairs = [(h, e) for h in HAIR_COLORS for e in EYE_COLORS][:119]
     cond = Conditioning("pair", pairs)
-    cfg = model_config(TrainOptions(out="-", base_channels=a.base, batch_size=a.batch), cond)
+    cfg = model_config(TrainOptions(out="-", base_channels=a.base, batch_size=a.batch, precision=a.precision), cond)
     torch.manual_seed(0)
-    tr = Trainer(cfg)
-    real = torch.rand(a.batch, 3, 64, 64) * 2 - 1
+    tr = Trainer(cfg, str(dev))
+    real = torch.rand(a.batch, 3, 64, 64, device=dev) * 2 - 1
     hair, eyes = cond.pair_hair[torch.arange(a.batch) % 119], cond.pair_eyes[torch.arange(a.batch) % 119]
-    c = cond.encode(hair, eyes)
-    wh, we = cond.wrong_pairs(hair, eyes, torch.Generator().manual_seed(1))
-    c_wrong = cond.encode(wh, we)
-    plain = Trainer(cfg)
+    hair, eyes = hair.to(dev), eyes.to(dev)
+    c = cond.encode(hair, eyes).to(dev)
+    wh, we = cond.wrong_pairs(hair.cpu(), eyes.cpu(), torch.Generator().manual_seed(1))
+    c_wrong = cond.encode(wh, we).to(dev)
+    plain = Trainer({**cfg, "precision": "fp32"}, str(dev))
 
     ours_fn = lambda: tr.step(real, hair, eyes)  # noqa: E731
     plain_fn = lambda: plain_step(plain.G, plain.D, plain.opt_G, plain.opt_D, real, c, c_wrong)  # noqa: E731
@@ -128,23 +140,27 @@ def main() -> None:
         plain_fn()
     flops_plain = fc.get_total_flops()
 
-    mm, conv = matmul_gflops(), conv_gflops()
-    t_plain = timed(plain_fn, a.iters)
-    t_ours = timed(ours_fn, a.iters)
-    t_batch = batch_seconds(36_740, a.batch)
+    dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
+    mm = matmul_gflops(dev, dtype, (8192, 16384) if gpu else (2048, 4096))
+    conv = conv_gflops(dev, dtype)
+    t_plain = timed(plain_fn, a.iters, dev)
+    t_ours = timed(ours_fn, a.iters, dev)
+    t_batch = batch_seconds(36_740, a.batch, dev)
     achieved = flops_ours / t_ours / 1e9
     ratio = t_plain / t_ours
-    print(f"model: course DCGAN, base {a.base}, batch {a.batch}, {a.threads} threads, torch {torch.__version__}")
-    print(f"plain loop : {a.batch / t_plain:7.1f} img/s  {t_plain:.3f} s/it  {flops_plain / 1e9:6.1f} GFLOP/it  "
-          f"{flops_plain / t_plain / 1e9:6.1f} GFLOP/s")
-    print(f"cgan step  : {a.batch / t_ours:7.1f} img/s  {t_ours:.3f} s/it  {flops_ours / 1e9:6.1f} GFLOP/it  "
-          f"{achieved:6.1f} GFLOP/s")
+    where = torch.cuda.get_device_name(dev) if gpu else f"{a.threads} threads"
+    print(f"model: course DCGAN, base {a.base}, batch {a.batch}, {where}, ours in {a.precision}, torch {torch.__version__}")
+    print(f"plain loop : {a.batch / t_plain:8.1f} img/s  {t_plain:.4f} s/it  {flops_plain / 1e9:6.1f} GFLOP/it  "
+          f"{flops_plain / t_plain / 1e9:8.1f} GFLOP/s")
+    print(f"cgan step  : {a.batch / t_ours:8.1f} img/s  {t_ours:.4f} s/it  {flops_ours / 1e9:6.1f} GFLOP/it  "
+          f"{achieved:8.1f} GFLOP/s")
     print(f"ratio (cgan / plain img/s): {ratio:.2f}  (goal >= 1.1: {'met' if ratio >= 1.1 else 'MISSED'})")
-    print(f"peak fp32: matmul {mm:.1f} GFLOP/s (MKL), 5x5 conv {conv:.1f} GFLOP/s (oneDNN)")
+    print(f"peak {a.precision}: matmul {mm:.1f} GFLOP/s, 5x5 conv {conv:.1f} GFLOP/s")
     for name, peak in (("matmul", mm), ("conv", conv)):
         eff = achieved / peak
         print(f"efficiency of cgan step vs {name} peak: {eff:.2f}  (goal >= 0.85: {'met' if eff >= 0.85 else 'MISSED'})")
     print(f"batch assembly: {t_batch * 1e3:.2f} ms per batch = {t_batch / t_ours:.1%} of a step")
+
 
 if __name__ == "__main__":
     main()

@@ -71,12 +71,14 @@ def cli() -> None:
 @click.option("--time-limit", type=float, default=None, help="Stop after this many minutes, saving a checkpoint.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, ... or auto.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
+              help="bf16: forward passes under bf16 autocast: for GPUs, and CPUs with AVX512-BF16 or AMX (1.7x on this project's Zen 5).")
 @click.option("--threads", type=int, default=None, help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
 @click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
 def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, batch_size: int, epochs: int,
           lr: float | None, seed: int, ema: float, flip: bool, mode_seeking: float, gan_int: bool, kl_weight: float, n_critic: int, spectral_norm: bool, diffaug: str,
           max_steps: int | None,
-          time_limit: float | None, resume: bool, device: str, threads: int | None, cache: bool) -> None:
+          time_limit: float | None, resume: bool, device: str, precision: str, threads: int | None, cache: bool) -> None:
     """Train a (conditional) GAN on a folder of images plus tags.csv.
 
     \b
@@ -113,7 +115,7 @@ def train(data_dir: Path, out: Path, cond: str, loss: str, base_channels: int, b
     opts = TrainOptions(out=str(out), cond=cond, loss=loss, base_channels=base_channels, batch_size=batch_size,
                         epochs=epochs, lr=lr, seed=seed, ema=ema, flip=flip, n_critic=n_critic, gan_int=gan_int, kl_weight=kl_weight, mode_seeking=mode_seeking,
                         spectral_norm=spectral_norm, diffaug=diffaug, max_steps=max_steps, time_limit=time_limit, resume=resume, device=device,
-                        progress=sys.stderr.isatty())
+                        precision=precision, progress=sys.stderr.isatty())
     t0 = time.time()
     ckpt = run_training(data, opts, log=log)
     log(f"done in {time.time() - t0:.0f} s: {ckpt}")

@@ -54,6 +54,7 @@ class TrainOptions:
     kl_weight: float = 0.1  # sentences: weight of CA's KL term in G's loss (see cli)
     gan_int: bool = False  # sentences: GAN-INT, G also fools D on midpoints of two captions
     mode_seeking: float = 0.0  # weight of Mao et al.'s mode-seeking term (0: off)
+    precision: str = "fp32"  # "bf16": forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16/AMX)
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
     resume: bool = False
@@ -80,6 +81,7 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         "seed": opts.seed, "ema": opts.ema, "flip": opts.flip, "n_critic": opts.n_critic,
         "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm,
         "diffaug": ",".join(parse_policy(opts.diffaug)), "mode_seeking": opts.mode_seeking,
+        "precision": opts.precision,
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
            if cond.kind == "sentence" else {}),
     }
@@ -123,27 +125,14 @@ class Trainer:
         c = self.cond.encode(*labels) if self.cond.conditional else None
         z = torch.randn(real.shape[0], G.z_dim, device=self.device)
         do_g = loss != "wgan-gp" or self.step_count % self.cfg["n_critic"] == 0
-        with torch.set_grad_enabled(do_g):
+        with torch.set_grad_enabled(do_g), self._amp():
             fake = self.Gd(z, c)
             kl = G.text.kl if self.cfg.get("ca_dim") else None
         real = self._aug(real)
         fake_d = self._aug(fake.detach())
 
-        # Discriminator
-        if loss in ("gan", "hinge"):
-            c_wrong = self.cond.wrong_codes(*labels, self.gen) if self.cond.conditional else None
-            out = self.Dd(real, c, c_wrong)
-            d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
-            d_loss = d_fn(out[0], D(fake_d, c)[0], out[3] if c_wrong is not None else None)
-        elif loss == "acgan":
-            hair, eyes = labels
-            sr, hr, er = self.Dd(real)
-            sf, hf, ef = D(fake_d)
-            d_loss = losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
-                                         losses.class_loss(hf, ef, hair, eyes))
-        else:
-            gp = losses.gradient_penalty(D, real, fake_d, c, self.gen)
-            d_loss = losses.wgan_d_loss(self.Dd(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
+        with self._amp():
+            d_loss = self._d_loss(loss, real, fake_d, c, labels)
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_D.step()
@@ -151,24 +140,8 @@ class Trainer:
         # Generator: D's parameters need no gradients here (7% fewer FLOPs).
         if do_g:
             D.requires_grad_(False)
-            fake = self._aug(fake)
-            if loss == "gan":
-                g_loss = losses.nonsaturating_g_loss(D(fake, c)[0])
-            elif loss == "hinge":
-                g_loss = losses.hinge_g_loss(D(fake, c)[0])
-            elif loss == "acgan":
-                sf, hf, ef = D(fake)
-                g_loss = losses.acgan_g_loss(sf, losses.class_loss(hf, ef, hair, eyes))
-            else:
-                g_loss = losses.wgan_g_loss(D(fake, c)[0])
-            if kl is not None:
-                g_loss = g_loss + self.cfg["kl_weight"] * kl
-            if self.cfg.get("mode_seeking"):
-                g_loss = g_loss + self.cfg["mode_seeking"] * self._mode_seeking(z, c, fake)
-            if self.cfg.get("gan_int"):  # Reed et al.'s GAN-INT: midpoints of two captions should look real too
-                c_int = 0.5 * (c + c.roll(1, 0))
-                g_fn = losses.hinge_g_loss if loss == "hinge" else losses.nonsaturating_g_loss
-                g_loss = g_loss + g_fn(D(self._aug(G(torch.randn_like(z), c_int)), c_int)[0])
+            with self._amp():
+                g_loss = self._g_loss(loss, z, c, kl, fake, labels)
             self.opt_G.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_G.step()
@@ -178,6 +151,50 @@ class Trainer:
             self.g_updated = True
         self.step_count += 1
         return d_loss.detach(), self._last_g
+
+    def _amp(self):
+        """bf16 autocast for the forward passes when the run asks for it (backward runs outside it)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.get("precision") == "bf16")
+
+    def _d_loss(self, loss: str, real: torch.Tensor, fake_d: torch.Tensor, c: torch.Tensor | None,
+                labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        D = self.D
+        if loss in ("gan", "hinge"):
+            c_wrong = self.cond.wrong_codes(*labels, self.gen) if self.cond.conditional else None
+            out = self.Dd(real, c, c_wrong)
+            d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
+            return d_fn(out[0], D(fake_d, c)[0], out[3] if c_wrong is not None else None)
+        if loss == "acgan":
+            hair, eyes = labels
+            sr, hr, er = self.Dd(real)
+            sf, hf, ef = D(fake_d)
+            return losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
+                                       losses.class_loss(hf, ef, hair, eyes))
+        gp = losses.gradient_penalty(D, real, fake_d, c, self.gen)
+        return losses.wgan_d_loss(self.Dd(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
+
+    def _g_loss(self, loss: str, z: torch.Tensor, c: torch.Tensor | None, kl: torch.Tensor | None,
+                fake: torch.Tensor, labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        D = self.D
+        fake = self._aug(fake)
+        if loss == "gan":
+            g_loss = losses.nonsaturating_g_loss(D(fake, c)[0])
+        elif loss == "hinge":
+            g_loss = losses.hinge_g_loss(D(fake, c)[0])
+        elif loss == "acgan":
+            sf, hf, ef = D(fake)
+            g_loss = losses.acgan_g_loss(sf, losses.class_loss(hf, ef, *labels))
+        else:
+            g_loss = losses.wgan_g_loss(D(fake, c)[0])
+        if kl is not None:
+            g_loss = g_loss + self.cfg["kl_weight"] * kl
+        if self.cfg.get("mode_seeking"):
+            g_loss = g_loss + self.cfg["mode_seeking"] * self._mode_seeking(z, c, fake)
+        if self.cfg.get("gan_int"):  # Reed et al.'s GAN-INT: midpoints of two captions should look real too
+            c_int = 0.5 * (c + c.roll(1, 0))
+            g_fn = losses.hinge_g_loss if loss == "hinge" else losses.nonsaturating_g_loss
+            g_loss = g_loss + g_fn(D(self._aug(self.G(torch.randn_like(z), c_int)), c_int)[0])
+        return g_loss
 
     def _mode_seeking(self, z: torch.Tensor, c: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
         """MSGAN (Mao et al. 2019): two noises under the same condition should give images as far apart
@@ -235,6 +252,7 @@ class Trainer:
 ADJUSTABLE = {
     "ema": (lambda old, new: not old and bool(new), "adding an EMA of G (decay {})"),
     "mode_seeking": (lambda old, new: True, "mode-seeking weight {}"),
+    "precision": (lambda old, new: True, "precision {}"),
 }
 
 
@@ -242,8 +260,8 @@ def _resume_config(saved: dict, new: dict, step: int, path: Path, log: Callable[
     """The configuration to resume with: the saved one, with the adjustable settings the new options
     change (each recorded with the step it took effect); any other difference is an error."""
     keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
-            "mode_seeking")
-    absent = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0}  # runs from before these options existed
+            "mode_seeking", "precision")
+    absent = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32"}  # runs from before these options existed
     diff = [k for k in keys if saved.get(k, absent.get(k)) != new.get(k)]
     fixed = [k for k in diff if not (k in ADJUSTABLE and ADJUSTABLE[k][0](saved.get(k, absent.get(k)), new[k]))]
     if fixed:

@@ -148,3 +148,25 @@ def test_wgan_resumed_between_g_steps_is_not_a_nan_failure(data, tmp_path):
     quick_train(data, tmp_path / "w", loss="wgan-gp", max_steps=6, log_every=1)
     ckpt = quick_train(data, tmp_path / "w", loss="wgan-gp", max_steps=9, log_every=1, epochs=2, resume=True)
     assert load_checkpoint(ckpt)["step"] == 9
+
+
+@pytest.mark.parametrize("loss", ["gan", "acgan", "wgan-gp"])
+def test_bf16_autocast_trains_with_fp32_weights(data, tmp_path, loss):
+    """--precision bf16 (meant for GPUs) runs on the CPU too: the forward passes in bf16, the weights,
+    optimiser and losses in fp32, and its result is close to, not equal to, the fp32 run's."""
+    runs = {}
+    for precision in ("fp32", "bf16"):
+        ckpt = quick_train(data, tmp_path / precision, loss=loss, max_steps=3, precision=precision)
+        s = load_checkpoint(ckpt)
+        assert s["config"]["precision"] == precision
+        assert all(v.dtype == torch.float32 for v in s["G"].values() if v.is_floating_point())
+        runs[precision] = s
+    t = Trainer(runs["bf16"]["config"])
+    x = torch.rand(16, 3, 64, 64) * 2 - 1
+    labels = (torch.from_numpy(data.hair[:16]).long(), torch.from_numpy(data.eyes[:16]).long())
+    with t._amp():
+        assert t.G(torch.randn(2, 100), t.cond.encode(*labels)[:2]).dtype == torch.bfloat16
+    d_loss, _ = t.step(x, *labels)
+    assert d_loss.dtype == torch.float32 and torch.isfinite(d_loss)
+    w32, w16 = runs["fp32"]["G"]["fc.weight"], runs["bf16"]["G"]["fc.weight"]
+    assert not torch.equal(w32, w16) and (w32 - w16).abs().max() < 0.05
