@@ -116,6 +116,7 @@ class TransferOptions:
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
     resume: bool = False
+    precision: str = "fp32"  # "bf16": forward passes under bf16 autocast; may change on --resume
 
 
 TRAINING_KEYS = ("base_channels", "blocks", "batch_size", "lr", "cls_weight", "rec_weight", "mask_weight", "ema",
@@ -142,22 +143,24 @@ class TransferTrainer:
         """Real images `x` with tags (hair, eyes), turned towards the targets (th, te)."""
         cfg, G, D = self.cfg, self.G, self.D
         target, source = tag_code(th, te), tag_code(hair, eyes)
-        fake, mask = G.forward_with_mask(x, target)
-        src_r, hr, er = D(x)
-        src_f, _, _ = D(fake.detach())
-        d_adv = F.softplus(-src_r).mean() + F.softplus(src_f).mean()
-        d_cls = _cls(hr, er, hair, eyes)
+        with self._amp():
+            fake, mask = G.forward_with_mask(x, target)
+            src_r, hr, er = D(x)
+            src_f, _, _ = D(fake.detach())
+            d_adv = F.softplus(-src_r).mean() + F.softplus(src_f).mean()
+            d_cls = _cls(hr, er, hair, eyes)
         self.opt_D.zero_grad(set_to_none=True)
         (d_adv + cfg["cls_weight"] * d_cls).backward()
         self.opt_D.step()
 
         D.requires_grad_(False)  # G's step needs gradients through D, not D's own
-        src_f, hf, ef = D(fake)
-        g_cls = _cls(hf, ef, th, te)
-        rec = G(fake, source)
-        g_rec = (rec - x).abs().mean()
-        g_loss = (F.softplus(-src_f).mean() + cfg["cls_weight"] * g_cls + cfg["rec_weight"] * g_rec
-                  + cfg["mask_weight"] * mask.mean())
+        with self._amp():
+            src_f, hf, ef = D(fake)
+            g_cls = _cls(hf, ef, th, te)
+            rec = G(fake, source)
+            g_rec = (rec.float() - x).abs().mean()
+            g_loss = (F.softplus(-src_f).mean() + cfg["cls_weight"] * g_cls + cfg["rec_weight"] * g_rec
+                      + cfg["mask_weight"] * mask.float().mean())
         self.opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_G.step()
@@ -172,6 +175,9 @@ class TransferTrainer:
                 be.copy_(b)
         return {"d_adv": d_adv.item(), "d_cls": d_cls.item(), "g_cls": g_cls.item(), "g_rec": g_rec.item(),
                 "mask": mask.mean().item()}
+
+    def _amp(self):
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.get("precision") == "bf16")
 
     def state(self, epoch: int, gen: torch.Generator, data_summary: dict) -> dict:
         return {"format_version": FORMAT_VERSION, "kind": "train", "config": self.cfg, "epoch": epoch,
@@ -188,7 +194,7 @@ class TransferTrainer:
 
 
 def transfer_config(opts: TransferOptions) -> dict:
-    return {"arch": ARCH, **{k: getattr(opts, k) for k in TRAINING_KEYS}}
+    return {"arch": ARCH, **{k: getattr(opts, k) for k in TRAINING_KEYS}, "precision": opts.precision}
 
 
 def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str], None] = print) -> Path:
@@ -210,6 +216,12 @@ def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str
             raise CganError(f"{ckpt}: --resume with other settings than the run's ({', '.join(changed)}); "
                             f"the run has " + ", ".join(f"{k}={saved['config'].get(k)}" for k in changed))
         tr.load_state(saved, gen)
+        if saved["config"].get("precision", "fp32") != opts.precision:
+            log(f"precision {opts.precision} from step {tr.steps} on")
+            tr.cfg = cfg = {**saved["config"], "precision": opts.precision,
+                            "precision_from_step": tr.steps}
+        else:
+            tr.cfg = cfg = saved["config"]
         first_epoch = saved["epoch"] + 1
         log(f"resumed {ckpt} at epoch {saved['epoch']}, step {tr.steps}")
     images = torch.from_numpy(data.images).permute(0, 3, 1, 2).contiguous()  # uint8: 4x less memory than float

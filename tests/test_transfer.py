@@ -72,6 +72,14 @@ def test_resume_equals_one_straight_run(tmp_path, synth_extra):
     for k in a["G_ema"]:
         assert torch.equal(a["G_ema"][k], b["G_ema"][k]), k
     assert (tmp_path / "b" / "samples" / "epoch_0002.png").is_file()
+    # The precision may change on resume (a bf16 continuation of an fp32 start), and is recorded.
+    logs = []
+    bf16 = train_transfer(d, TransferOptions(out=str(tmp_path / "b"), epochs=3, resume=True, precision="bf16",
+                                             **small), log=logs.append)
+    c = load_checkpoint(bf16, arch="stargan64")
+    assert c["step"] == 12 and c["config"]["precision"] == "bf16" and c["config"]["precision_from_step"] == 8
+    assert "precision bf16 from step 8 on" in logs
+    assert all(v.dtype == torch.float32 for v in c["G"].values() if v.is_floating_point())
     with pytest.raises(CganError, match="other settings than the run's.*lr"):
         train_transfer(d, TransferOptions(out=str(tmp_path / "b"), epochs=3, resume=True, lr=1e-3, **small),
                        log=lambda m: None)
