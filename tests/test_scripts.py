@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -66,3 +67,26 @@ def test_bad_tags_line_fails_cleanly(repo, tmp_path):
     assert f"{bad}:2: unknown hair colour 'plaid'" in r.stderr
     after = (repo / "samples" / "cgan.png").read_bytes() if (repo / "samples" / "cgan.png").exists() else None
     assert before == after  # nothing half-written
+
+
+def test_extra_run_transfers_the_default_faces_reproducibly(repo):
+    r = bash(repo, "extra_run.sh")
+    assert r.returncode == 0, r.stderr
+    png = repo / "samples" / "transfer.png"
+    assert "5 rows x 7 columns" in r.stdout
+    with Image.open(png) as im:
+        assert im.size == (7 * 64, 5 * 64) and im.mode == "RGB"
+    assert png.read_bytes() == (repo / "samples" / "transfer_original.png").read_bytes()
+
+
+def test_extra_run_takes_a_folder_relative_to_the_caller(repo, tmp_path):
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((80, 80, 3), 60 * i + 40, np.uint8)).save(faces / f"{i}.png")
+    r = bash(repo, str(repo / "extra_run.sh"), "faces", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with Image.open(repo / "samples" / "transfer.png") as im:
+        assert im.size == (7 * 64, 2 * 64)
+    r = bash(repo, "extra_run.sh", "no_such_dir")
+    assert r.returncode == 2 and "no_such_dir: no such file or folder" in r.stderr
