@@ -87,6 +87,18 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
     }
 
 
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model; buffers (batch-norm statistics) copied as they are."""
+    # Warm-up (as TF's ExponentialMovingAverage with num_updates): early on, the average would
+    # otherwise be mostly the random initialisation.
+    d = min(decay, (1 + step) / (10 + step))
+    for pe, p in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(p, 1.0 - d)
+    for be, b in zip(ema.buffers(), model.buffers()):
+        be.copy_(b)
+
+
 class Trainer:
     """Holds G, D, their optimisers and RNGs; `step()` is one D update and (maybe) one G update."""
 
@@ -204,18 +216,9 @@ class Trainer:
         ratio = (fake - fake2).abs().flatten(1).mean(1) / (z - z2).abs().mean(1)
         return (1.0 / (ratio + 1e-5)).mean()
 
-    @torch.no_grad()
     def _update_ema(self) -> None:
-        if self.G_ema is None:
-            return
-        # Warm-up (as TF's ExponentialMovingAverage with num_updates): early on, the average would
-        # otherwise be mostly the random initialisation.
-        t = self.step_count
-        decay = min(self.cfg["ema"], (1 + t) / (10 + t))
-        for pe, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            pe.lerp_(p, 1.0 - decay)
-        for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
-            be.copy_(b)
+        if self.G_ema is not None:
+            update_ema(self.G_ema, self.G, self.step_count, self.cfg["ema"])
 
     @property
     def sampler(self):

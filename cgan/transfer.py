@@ -26,6 +26,7 @@ from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
 from cgan.images import save_grid, to_uint8
+from cgan.training import update_ema
 
 ARCH = TRANSFER_ARCH
 N_TAGS = len(HAIR_COLORS) + len(EYE_COLORS)
@@ -167,12 +168,7 @@ class TransferTrainer:
         D.requires_grad_(True)
 
         self.steps += 1
-        with torch.no_grad():
-            decay = min(cfg["ema"], (1 + self.steps) / (10 + self.steps))
-            for pe, p in zip(self.G_ema.parameters(), G.parameters()):
-                pe.lerp_(p, 1.0 - decay)
-            for be, b in zip(self.G_ema.buffers(), G.buffers()):
-                be.copy_(b)
+        update_ema(self.G_ema, G, self.steps, cfg["ema"])
         return {"d_adv": d_adv.item(), "d_cls": d_cls.item(), "g_cls": g_cls.item(), "g_rec": g_rec.item(),
                 "mask": mask.mean().item()}
 
