@@ -3,7 +3,8 @@
     python bench/transfer_quality.py [--ckpt transfer] [--data ../shared/data/faces] [--n 200]
 
 For n faces of --data (the handout's faces: the release model trained on the extra data only) and
-each of the 12 hair colours as target (eyes: each face's own tag), prints:
+each of the 12 hair colours as target (eyes: as `cgan transfer --eyes keep`, the colour tagnet reads
+on the input; the faces' own eye tags are often wrong), prints:
   * hair hit rate: tagnet reads the target hair colour on the output (the identity's rate beside it:
     how often a face already has that colour);
   * eyes kept: tagnet reads the same eye colour on the output as on the input;
@@ -44,10 +45,11 @@ def main() -> None:
     torch.set_num_threads(2)
     data = load_tagged_folder(a.data, log=lambda m: None)
     pick = np.random.RandomState(a.seed).choice(len(data), size=min(a.n, len(data)), replace=False)
-    images, eyes = data.images[pick], [EYE_COLORS[int(e)] for e in data.eyes[pick]]
+    images = data.images[pick]
     G, obj = load_transfer(resolve_checkpoint(a.ckpt))
     clf = load_classifier(resolve_checkpoint(a.classifier))
     before = clf.predict(images)
+    eyes = [EYE_COLORS[int(e)] for e in before.eyes]
     print(f"model {a.ckpt}: step {obj.get('step')}; {len(images)} faces of {a.data}; judged by {a.classifier}")
     print(f"{'target hair':>12} {'hit':>6} {'identity':>9} {'eyes kept':>10} {'mean |diff|':>12} {'moved>32':>9}")
     rows = []
