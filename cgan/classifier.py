@@ -22,6 +22,7 @@ from cgan.checkpoints import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
+from cgan.images import to_input
 from cgan.metrics import mean_pairwise_distance
 
 ARCH = "tagnet"
@@ -59,11 +60,6 @@ class TagNet(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.dropout(self.features(x))
         return self.hair(f), self.eyes(f)
-
-
-def to_input(images: np.ndarray) -> torch.Tensor:
-    """NHWC uint8 -> NCHW float in [-1, 1], the generator's range."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 @dataclass

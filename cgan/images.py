@@ -16,6 +16,11 @@ TILE = 64
 GRID_COLS = 5
 
 
+def to_input(images: np.ndarray) -> torch.Tensor:
+    """NHWC uint8 -> NCHW float in [-1, 1], the generator's range (to_uint8's inverse)."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """Generator output in [-1, 1], NCHW float -> NHWC uint8 (round to nearest, clamp)."""
     x = ((x.detach().float().cpu() + 1.0) * 127.5).round().clamp(0, 255)

@@ -25,7 +25,7 @@ from cgan.checkpoints import FORMAT_VERSION, TRANSFER_ARCH, load_checkpoint, sav
 from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
-from cgan.images import save_grid, to_uint8
+from cgan.images import save_grid, to_input, to_uint8
 from cgan.training import update_ema
 
 ARCH = TRANSFER_ARCH
@@ -261,7 +261,7 @@ def transfer(G: TransferG, images: np.ndarray, hair: list[str], eyes: list[str])
     """Each image (NHWC uint8) with hair colour hair[i] and eye colour eyes[i]; one image per forward
     pass, so a result never depends on which other images came with it."""
     G.eval()
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    x = to_input(images)
     code = tag_code(torch.tensor([HAIR_COLORS.index(h) for h in hair]),
                     torch.tensor([EYE_COLORS.index(e) for e in eyes]))
     return np.concatenate([to_uint8(G(x[i:i + 1], code[i:i + 1])) for i in range(len(x))])
