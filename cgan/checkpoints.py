@@ -74,18 +74,26 @@ def load_checkpoint(path: str | Path, arch: str | tuple[str, ...] = ARCH) -> dic
     return obj
 
 
-def generator_from_checkpoint(obj: dict, path: str | Path = "<checkpoint>") -> tuple[Generator, Conditioning, dict]:
-    """G in eval mode, float32 on the CPU; the EMA weights when the run kept them."""
-    cfg = obj["config"]
-    G = build_generator(cfg)
-    state = obj.get("G_ema") or obj["G"]
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+def sampling_state(obj: dict) -> dict:
+    """The generator weights to sample with: the EMA when the run kept one."""
+    return obj.get("G_ema") or obj["G"]
+
+
+def load_weights(module: torch.nn.Module, state: dict, path: str | Path) -> torch.nn.Module:
+    """Load `state` (fp16 release files included) as float32 into `module`, returned in eval mode; weights
+    of another shape than the config builds are a one-line error, not a traceback."""
     try:
-        G.load_state_dict(state)
+        module.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state.items()})
     except RuntimeError as e:
         msg = str(e).splitlines()[0]
         raise CganError(f"{path}: weights do not fit the architecture in its config ({msg})") from None
-    G.eval()
+    return module.eval()
+
+
+def generator_from_checkpoint(obj: dict, path: str | Path = "<checkpoint>") -> tuple[Generator, Conditioning, dict]:
+    """G in eval mode, float32 on the CPU; the EMA weights when the run kept them."""
+    cfg = obj["config"]
+    G = load_weights(build_generator(cfg), sampling_state(obj), path)
     return G, Conditioning.from_config(cfg["cond"]), cfg
 
 
@@ -96,7 +104,7 @@ def load_generator(path: str | Path) -> tuple[Generator, Conditioning, dict]:
 def export_generator(src: str | Path, dst: str | Path, fp16: bool = True) -> dict:
     """Write a generator-only release checkpoint (EMA weights if present) and return what it wrote."""
     obj = load_checkpoint(src, arch=(ARCH, TRANSFER_ARCH))
-    state = obj.get("G_ema") or obj["G"]
+    state = sampling_state(obj)
     if fp16:
         state = {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}
     out = {"format_version": FORMAT_VERSION, "kind": "generator", "config": obj["config"], "G": state,

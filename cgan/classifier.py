@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cgan.checkpoints import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from cgan.checkpoints import FORMAT_VERSION, load_checkpoint, load_weights, save_checkpoint
 from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
@@ -222,12 +222,7 @@ def _plain(x):
 
 def load_classifier(path: str | Path) -> Classifier:
     obj = load_checkpoint(path, arch=ARCH)
-    net = TagNet(obj["config"]["width"])
-    try:
-        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in obj["state"].items()})
-    except RuntimeError as e:
-        raise CganError(f"{path}: weights do not fit the tagnet in its config ({str(e).splitlines()[0]})") from None
-    net.eval()
+    net = load_weights(TagNet(obj["config"]["width"]), obj["state"], path)
     return Classifier(net, obj.get("info", {}), str(path))
 
 

@@ -21,7 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cgan.checkpoints import FORMAT_VERSION, TRANSFER_ARCH, load_checkpoint, save_checkpoint
+from cgan.checkpoints import (FORMAT_VERSION, TRANSFER_ARCH, load_checkpoint, load_weights, sampling_state,
+                              save_checkpoint)
 from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
@@ -277,10 +278,7 @@ def load_transfer(path: str | Path) -> tuple[TransferG, dict]:
     """The generator (EMA weights) of a training or release checkpoint, float32, eval mode."""
     obj = load_checkpoint(path, arch=ARCH)
     cfg = obj["config"]
-    G = TransferG(cfg["base_channels"], cfg["blocks"])
-    state = obj.get("G_ema") or obj["G"]
-    G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    return G.eval(), obj
+    return load_weights(TransferG(cfg["base_channels"], cfg["blocks"]), sampling_state(obj), path), obj
 
 
 # Faces extra_run.sh uses when it is given none: drawn by the release cgan model, so nothing from
