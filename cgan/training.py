@@ -259,17 +259,22 @@ ADJUSTABLE = {
 }
 
 
-def _resume_config(saved: dict, new: dict, step: int, path: Path, log: Callable[[str], None]) -> dict:
+# What a setting was in runs from before it existed.
+ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32"}
+RESUME_KEYS = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
+               "mode_seeking", "precision")
+
+
+def resume_config(saved: dict, new: dict, keys: tuple[str, ...], step: int, path: Path,
+                  log: Callable[[str], None]) -> dict:
     """The configuration to resume with: the saved one, with the adjustable settings the new options
-    change (each recorded with the step it took effect); any other difference is an error."""
-    keys = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
-            "mode_seeking", "precision")
-    absent = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32"}  # runs from before these options existed
-    diff = [k for k in keys if saved.get(k, absent.get(k)) != new.get(k)]
-    fixed = [k for k in diff if not (k in ADJUSTABLE and ADJUSTABLE[k][0](saved.get(k, absent.get(k)), new[k]))]
+    change (each recorded with the step it took effect); any other difference among `keys` is an error."""
+    old = {k: saved.get(k, ABSENT.get(k)) for k in keys}
+    diff = [k for k in keys if old[k] != new.get(k)]
+    fixed = [k for k in diff if not (k in ADJUSTABLE and ADJUSTABLE[k][0](old[k], new[k]))]
     if fixed:
-        raise CganError(f"{path}: cannot resume: the run was started with other settings ({', '.join(fixed)}); "
-                        "use another --out or the original options")
+        raise CganError(f"{path}: cannot resume: the run was started with other settings "
+                        f"({', '.join(f'{k}={old[k]!r}' for k in fixed)}); use another --out or the original options")
     cfg = dict(saved)
     for k in diff:
         log(f"{ADJUSTABLE[k][1].format(new[k])} from step {step} on")
@@ -331,7 +336,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
     start_epoch = 0
     if opts.resume and ckpt_path.exists():
         saved = load_checkpoint(ckpt_path)
-        cfg = _resume_config(saved["config"], cfg, saved["step"], ckpt_path, log)
+        cfg = resume_config(saved["config"], cfg, RESUME_KEYS, saved["step"], ckpt_path, log)
         trainer = Trainer(cfg, device, dd)
         trainer.load_state(saved)
         start_epoch = saved["epoch"]

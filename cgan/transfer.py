@@ -27,7 +27,7 @@ from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
 from cgan.images import save_grid, to_input, to_uint8
-from cgan.training import update_ema
+from cgan.training import resume_config, update_ema
 
 ARCH = TRANSFER_ARCH
 N_TAGS = len(HAIR_COLORS) + len(EYE_COLORS)
@@ -208,17 +208,8 @@ def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str
     first_epoch = 1
     if opts.resume:
         saved = load_checkpoint(ckpt, arch=ARCH)
-        changed = [k for k in TRAINING_KEYS if saved["config"].get(k) != cfg[k]]
-        if changed:
-            raise CganError(f"{ckpt}: --resume with other settings than the run's ({', '.join(changed)}); "
-                            f"the run has " + ", ".join(f"{k}={saved['config'].get(k)}" for k in changed))
+        tr.cfg = cfg = resume_config(saved["config"], cfg, (*TRAINING_KEYS, "precision"), saved["step"], ckpt, log)
         tr.load_state(saved, gen)
-        if saved["config"].get("precision", "fp32") != opts.precision:
-            log(f"precision {opts.precision} from step {tr.steps} on")
-            tr.cfg = cfg = {**saved["config"], "precision": opts.precision,
-                            "precision_from_step": tr.steps}
-        else:
-            tr.cfg = cfg = saved["config"]
         first_epoch = saved["epoch"] + 1
         log(f"resumed {ckpt} at epoch {saved['epoch']}, step {tr.steps}")
     images = torch.from_numpy(data.images).permute(0, 3, 1, 2).contiguous()  # uint8: 4x less memory than float
