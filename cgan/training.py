@@ -87,6 +87,11 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
     }
 
 
+def autocast(cfg: dict, device_type: str) -> torch.autocast:
+    """bf16 autocast for the forward passes when the run asks for it (backward runs outside it)."""
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.get("precision") == "bf16")
+
+
 @torch.no_grad()
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: float) -> None:
     """ema <- decay * ema + (1 - decay) * model; buffers (batch-norm statistics) copied as they are."""
@@ -165,8 +170,7 @@ class Trainer:
         return d_loss.detach(), self._last_g
 
     def _amp(self):
-        """bf16 autocast for the forward passes when the run asks for it (backward runs outside it)."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.get("precision") == "bf16")
+        return autocast(self.cfg, self.device.type)
 
     def _d_loss(self, loss: str, real: torch.Tensor, fake_d: torch.Tensor, c: torch.Tensor | None,
                 labels: tuple[torch.Tensor, ...]) -> torch.Tensor:

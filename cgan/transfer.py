@@ -27,7 +27,7 @@ from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
 from cgan.images import save_grid, to_input, to_uint8
-from cgan.training import resume_config, update_ema
+from cgan.training import autocast, resume_config, update_ema
 
 ARCH = TRANSFER_ARCH
 N_TAGS = len(HAIR_COLORS) + len(EYE_COLORS)
@@ -174,7 +174,7 @@ class TransferTrainer:
                 "mask": mask.mean().item()}
 
     def _amp(self):
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.get("precision") == "bf16")
+        return autocast(self.cfg, "cpu")  # the transfer trainer runs on the CPU
 
     def state(self, epoch: int, gen: torch.Generator, data_summary: dict) -> dict:
         return {"format_version": FORMAT_VERSION, "kind": "train", "config": self.cfg, "epoch": epoch,
