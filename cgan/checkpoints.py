@@ -17,6 +17,7 @@ from cgan.conditioning import Conditioning
 from cgan.errors import CganError
 from cgan.files import atomic_write
 from cgan.models import Discriminator, Generator
+from cgan.pixels import EXACT_DTYPE
 
 FORMAT_VERSION = 1
 ARCH = "dcgan64"
@@ -79,11 +80,13 @@ def sampling_state(obj: dict) -> dict:
     return obj.get("G_ema") or obj["G"]
 
 
-def load_weights(module: torch.nn.Module, state: dict, path: str | Path) -> torch.nn.Module:
-    """Load `state` (fp16 release files included) as float32 into `module`, returned in eval mode; weights
+def load_weights(module: torch.nn.Module, state: dict, path: str | Path,
+                 dtype: torch.dtype = torch.float32) -> torch.nn.Module:
+    """Load `state` (fp16 release files included) into `module` as `dtype`, returned in eval mode; weights
     of another shape than the config builds are a one-line error, not a traceback."""
+    module = module.to(dtype)
     try:
-        module.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state.items()})
+        module.load_state_dict({k: (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()})
     except RuntimeError as e:
         msg = str(e).splitlines()[0]
         raise CganError(f"{path}: weights do not fit the architecture in its config ({msg})") from None
@@ -91,9 +94,10 @@ def load_weights(module: torch.nn.Module, state: dict, path: str | Path) -> torc
 
 
 def generator_from_checkpoint(obj: dict, path: str | Path = "<checkpoint>") -> tuple[Generator, Conditioning, dict]:
-    """G in eval mode, float32 on the CPU; the EMA weights when the run kept them."""
+    """G in eval mode, float64 on the CPU (pixels.py: the same pixels on every machine); the EMA weights
+    when the run kept them."""
     cfg = obj["config"]
-    G = load_weights(build_generator(cfg), sampling_state(obj), path)
+    G = load_weights(build_generator(cfg), sampling_state(obj), path, EXACT_DTYPE)
     return G, Conditioning.from_config(cfg["cond"]), cfg
 
 

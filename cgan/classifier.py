@@ -22,6 +22,7 @@ from cgan.checkpoints import FORMAT_VERSION, load_checkpoint, load_weights, save
 from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
+from cgan.kernels import warm_up_math_kernels
 from cgan.images import to_input
 from cgan.metrics import mean_pairwise_distance
 
@@ -82,7 +83,7 @@ class Classifier:
         self.net.eval()
         hs, es, fs = [], [], []
         for i in range(0, len(images), batch):
-            f = self.net.features(to_input(images[i:i + batch]))
+            f = self.net.features(to_input(images[i:i + batch], next(self.net.parameters()).dtype))
             hs.append(self.net.hair(f).argmax(1).numpy())
             es.append(self.net.eyes(f).argmax(1).numpy())
             fs.append(f.numpy().astype(np.float64))
@@ -161,6 +162,7 @@ def train_classifier(data: TaggedImages, out: str | Path, opts: ClassifierOption
     """Train on a seeded split of `data`, measure on the held-out part, save to `out`."""
     if len(data) < 10:
         raise CganError(f"{data.summary.get('data', 'data')}: {len(data)} images are too few to train a classifier")
+    warm_up_math_kernels()  # see kernels.py: repeatable from one process to the next
     torch.manual_seed(opts.seed)
     gen = torch.Generator().manual_seed(opts.seed)
     tr, va = split(len(data), opts.val_fraction, opts.seed)
@@ -220,9 +222,11 @@ def _plain(x):
     return x
 
 
-def load_classifier(path: str | Path) -> Classifier:
+def load_classifier(path: str | Path, dtype: torch.dtype = torch.float32) -> Classifier:
+    """float32 for scoring; float64 where its reading picks pixels (transfer's kept eye colours), so a
+    near tie between two colours goes the same way on every machine."""
     obj = load_checkpoint(path, arch=ARCH)
-    net = load_weights(TagNet(obj["config"]["width"]), obj["state"], path)
+    net = load_weights(TagNet(obj["config"]["width"]), obj["state"], path, dtype)
     return Classifier(net, obj.get("info", {}), str(path))
 
 

@@ -223,7 +223,9 @@ def train_transfer_cmd(data_dir: Path, out: Path, base_channels: int, blocks: in
 
 @cli.command()
 @click.argument("tags_file", required=False, type=click.Path(path_type=Path))
-@click.option("--ckpt", required=True, help="Checkpoint file, or the name of a release model (see `cgan download --list`).")
+@click.option("--ckpt", default=None,
+              help="Checkpoint file, or the name of a release model (see `cgan download --list`) "
+                   "[default: the release 'cgan' with a tags file, 'gan' without].")
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("samples/cgan.png"), show_default=True,
               help="PNG to write: 64x64 images, 5 per row.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed: line i uses seed + its id; unconditional image k uses seed + k.")
@@ -232,12 +234,17 @@ def train_transfer_cmd(data_dir: Path, out: Path, base_channels: int, blocks: in
 @click.option("--text", default=None, help="Sentence model: one prompt, --n images of it (5 per row).")
 @click.option("--text-file", type=click.Path(path_type=Path), default=None,
               help="Sentence model: one prompt per line, one row of --n images per prompt.")
-def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | None, text: str | None,
+def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: int | None, text: str | None,
              text_file: Path | None) -> None:
     """Write the grid of generated images for a tags file (one image per line, in order), or for sentences.
 
+    Computed in float64 on the CPU, so the PNG is the same on every machine; an image whose values sit
+    too close to a rounding boundary to be sure of that is named in a warning.
+
     \b
     Examples:
+      cgan generate hw3/testing_tags.txt -o samples/cgan.png          (the release cgan model)
+      cgan generate -o samples/gan.png                                (the release gan model)
       cgan generate hw3/testing_tags.txt --ckpt runs/baseline/checkpoint.pt -o samples/cgan.png
       cgan generate --ckpt gan -o samples/gan.png --n 25
       cgan generate --ckpt runs/flowers/checkpoint.pt --text "this flower has white petals and a yellow center" -o samples/flowers.png
@@ -246,13 +253,17 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | N
     from cgan.checkpoints import load_generator
     from cgan.images import save_grid
     from cgan.release import resolve_checkpoint
-    from cgan.sampling import generate as sample, tag_seeds
+    from cgan.sampling import generate_rendered as sample, tag_seeds
     from cgan.tags import read_testing_tags
 
     t0 = time.time()
+    wants_text = text is not None or text_file is not None
+    if ckpt is None:
+        if wants_text:
+            raise CganError("--text/--text-file need --ckpt: a sentence model (no release sentence model is bundled)")
+        ckpt = "cgan" if tags_file is not None else "gan"
     path = resolve_checkpoint(ckpt, log=_log)
     G, cond, _ = load_generator(path)
-    wants_text = text is not None or text_file is not None
     if cond.kind == "sentence" and not wants_text:
         raise CganError(f"{path}: a sentence model: give --text or --text-file")
     if cond.kind != "sentence" and wants_text:
@@ -262,16 +273,20 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | N
 
         prompts, offsets, cols = plan_images(text, text_file, n)
         codes = cond.encode_texts(prompts, log=_log)  # each distinct prompt is encoded once
-        images = sample(G, cond, [seed + k for k in offsets], codes=codes)
-        save_grid(images, out, cols)
-        _log(f"wrote {out} ({len(images)} images, {len(set(prompts))} prompt(s)) in {time.time() - t0:.1f} s")
+        seeds = [seed + k for k in offsets]
+        r = sample(G, cond, seeds, codes=codes)
+        save_grid(r.images, out, cols)
+        _warn_margin(r, [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)])
+        _log(f"wrote {out} ({len(r.images)} images, {len(set(prompts))} prompt(s)) in {time.time() - t0:.1f} s")
         return
     n = 25 if n is None else n
     if cond.conditional:
         if tags_file is None:
             raise CganError(f"{path}: a conditional model needs a tags file (e.g. hw3/testing_tags.txt)")
         tags = read_testing_tags(tags_file)
-        images = sample(G, cond, tag_seeds(tags, seed, str(tags_file)), tags, path=str(tags_file))
+        seeds = tag_seeds(tags, seed, str(tags_file))
+        r = sample(G, cond, seeds, tags, path=str(tags_file))
+        names = [f"{tags_file}:{t.line} (seed {s})" for t, s in zip(tags, seeds)]
     else:
         if tags_file is not None:
             tags = read_testing_tags(tags_file)
@@ -280,9 +295,19 @@ def generate(tags_file: Path | None, ckpt: str, out: Path, seed: int, n: int | N
             if n < 1:
                 raise CganError("--n must be at least 1")
             seeds = [seed + k for k in range(n)]
-        images = sample(G, cond, seeds)
-    save_grid(images, out)
-    _log(f"wrote {out} ({len(images)} images) in {time.time() - t0:.1f} s")
+        r = sample(G, cond, seeds)
+        names = [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)]
+    save_grid(r.images, out)
+    _warn_margin(r, names)
+    _log(f"wrote {out} ({len(r.images)} images) in {time.time() - t0:.1f} s")
+
+
+def _warn_margin(r, names: list[str]) -> None:
+    from cgan.pixels import portability_warning
+
+    msg = portability_warning(r, names)
+    if msg:
+        _log(msg)
 
 
 @cli.command("transfer")
@@ -313,7 +338,6 @@ def transfer_cmd(inputs: tuple[Path, ...], ckpt: str, hair: str, eyes: str, clas
     from cgan.colors import EYE_COLORS, HAIR_COLORS
     from cgan.images import save_grid
     from cgan.release import resolve_checkpoint
-    from cgan.sampling import single_thread
     from cgan.transfer import default_faces, load_transfer, read_inputs, transfer_grid
 
     hairs = [h.strip() for h in hair.split(",") if h.strip()]
@@ -325,9 +349,10 @@ def transfer_cmd(inputs: tuple[Path, ...], ckpt: str, hair: str, eyes: str, clas
     G, _ = load_transfer(resolve_checkpoint(ckpt, log=_log))
     if inputs:
         images, names = read_inputs(list(inputs))
-        own_eyes = None
+        own_eyes, margins = None, None
     else:
-        images, own_eyes = default_faces(resolve_checkpoint(faces_from, log=_log), seed)
+        faces, own_eyes = default_faces(resolve_checkpoint(faces_from, log=_log), seed)
+        images, margins = faces.images, faces.margins
         names = [f"{faces_from} seed {seed + k}" for k in range(len(images))]
     if eyes != "keep":
         target_eyes = [eyes] * len(images)
@@ -336,11 +361,13 @@ def transfer_cmd(inputs: tuple[Path, ...], ckpt: str, hair: str, eyes: str, clas
     else:
         from cgan.classifier import load_classifier
 
-        clf = load_classifier(resolve_checkpoint(classifier, log=_log))
+        import torch
+
+        clf = load_classifier(resolve_checkpoint(classifier, log=_log), dtype=torch.float64)
         target_eyes = [EYE_COLORS[int(e)] for e in clf.predict(images).eyes]
-    with single_thread():  # one summation order: the same grid on any machine's core count
-        grid = transfer_grid(G, images, target_eyes, hairs)
-    save_grid(grid, out, cols=1 + len(hairs))
+    grid = transfer_grid(G, images, target_eyes, hairs, margins)
+    save_grid(grid.images, out, cols=1 + len(hairs))
+    _warn_margin(grid, [f"{name}, column {k}" for name in names for k in range(1 + len(hairs))])
     for name, e in zip(names, target_eyes):
         _log(f"{name}: eyes {e}")
     click.echo(f"wrote {out}: {len(images)} rows x {1 + len(hairs)} columns (input, {', '.join(hairs)})")

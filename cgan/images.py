@@ -11,20 +11,21 @@ import torch
 from PIL import Image
 
 from cgan.files import atomic_write
+from cgan.pixels import render
 
 TILE = 64
 GRID_COLS = 5
 
 
-def to_input(images: np.ndarray) -> torch.Tensor:
+def to_input(images: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """NHWC uint8 -> NCHW float in [-1, 1], the generator's range (to_uint8's inverse)."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).to(dtype).div(127.5).sub(1.0)
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """Generator output in [-1, 1], NCHW float -> NHWC uint8 (round to nearest, clamp)."""
-    x = ((x.detach().float().cpu() + 1.0) * 127.5).round().clamp(0, 255)
-    return x.to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+    """Generator output in [-1, 1], NCHW float -> NHWC uint8 (round half to even, clamp); float64 stays
+    float64 up to the rounding."""
+    return render(x).images
 
 
 def as_uint8_images(images: np.ndarray | torch.Tensor) -> np.ndarray:

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Iterator
-
 import numpy as np
 import torch
 
 from cgan.conditioning import Conditioning
 from cgan.errors import CganError, at
-from cgan.images import to_uint8
 from cgan.models import Generator
+from cgan.pixels import Rendered, render
 from cgan.tags import TagLine
 
 
-def noise(seed: int, z_dim: int) -> torch.Tensor:
-    """z for one image, from its own RandomState (as NVlabs' generate.py does)."""
-    return torch.from_numpy(np.random.RandomState(seed).randn(z_dim).astype(np.float32))
-
-
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run with one intra-op thread: float sums then happen in one order, whatever the core count."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
+def noise(seed: int, z_dim: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """z for one image, from its own RandomState (as NVlabs' generate.py does); RandomState draws
+    float64, kept as such for a float64 generator."""
+    return torch.from_numpy(np.random.RandomState(seed).randn(z_dim)).to(dtype)
 
 
 def tag_seeds(tags: list[TagLine], base_seed: int, path: str = "<tags>") -> list[int]:
@@ -44,10 +31,18 @@ def tag_seeds(tags: list[TagLine], base_seed: int, path: str = "<tags>") -> list
     return seeds
 
 
-@torch.no_grad()
 def generate(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
              path: str = "<tags>", codes: torch.Tensor | None = None) -> np.ndarray:
-    """NHWC uint8 images, one per seed (and per tag line, or row of `codes`, when conditional), on the CPU."""
+    """NHWC uint8 images, one per seed (and per tag line, or row of `codes`, when conditional)."""
+    return generate_rendered(G, cond, seeds, tags, path, codes).images
+
+
+@torch.no_grad()
+def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
+                      path: str = "<tags>", codes: torch.Tensor | None = None) -> Rendered:
+    """`generate` with each image's rounding margin. Computes in G's dtype on G's device: a loaded
+    generator is float64 on the CPU (checkpoints.load_generator), so the pixels are the same on every
+    machine; each image is its own forward pass, so none depends on the others."""
     if codes is not None:
         if len(codes) != len(seeds):
             raise CganError("one condition code per image is needed")
@@ -60,17 +55,16 @@ def generate(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagL
         c_all = cond.encode_tags(tags)
     was_training = G.training
     G.eval()
-    device = next(G.parameters()).device
+    p = next(G.parameters())
     out = []
     try:
-        with single_thread():
-            for i, seed in enumerate(seeds):
-                z = noise(seed, G.z_dim)[None].to(device)
-                c = c_all[i:i + 1].to(device) if cond.conditional else None
-                out.append(to_uint8(G(z, c)))
+        for i, seed in enumerate(seeds):
+            z = noise(seed, G.z_dim, p.dtype)[None].to(p.device)
+            c = c_all[i:i + 1].to(p.device, p.dtype) if cond.conditional else None
+            out.append(render(G(z, c)))
     finally:
         G.train(was_training)
-    return np.concatenate(out) if out else np.zeros((0, 64, 64, 3), np.uint8)
+    return Rendered.concat(out)
 
 
 def preview_tags(cond: Conditioning, n: int = 25) -> list[TagLine]:

@@ -26,6 +26,7 @@ from cgan.data import TaggedImages
 from cgan.distributed import Dist, any_rank, finish, init_from_env, mean_over_ranks, rank_spread, wrap
 from cgan.errors import CganError
 from cgan.images import save_grid
+from cgan.kernels import warm_up_math_kernels
 from cgan.sampling import generate, preview_tags
 
 LOSSES = ("gan", "acgan", "wgan-gp", "hinge")
@@ -336,6 +337,7 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
 
 def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out: Path, ckpt_path: Path,
            log: Callable[[str], None]) -> Path:
+    warm_up_math_kernels()  # else a run with 2 threads is not repeatable from one process to the next
     torch.manual_seed(opts.seed)
     start_epoch = 0
     if opts.resume and ckpt_path.exists():

@@ -26,7 +26,9 @@ from cgan.checkpoints import (FORMAT_VERSION, TRANSFER_ARCH, load_checkpoint, lo
 from cgan.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data import TaggedImages
 from cgan.errors import CganError
-from cgan.images import save_grid, to_input, to_uint8
+from cgan.kernels import warm_up_math_kernels
+from cgan.images import save_grid, to_input
+from cgan.pixels import EXACT_DTYPE, Rendered, render
 from cgan.training import autocast, resume_config, update_ema
 
 ARCH = TRANSFER_ARCH
@@ -202,6 +204,7 @@ def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str
     if len(data) < opts.batch_size:
         raise CganError(f"{data.summary.get('data')}: {len(data)} images is fewer than one batch of {opts.batch_size}")
     cfg = transfer_config(opts)
+    warm_up_math_kernels()  # see kernels.py: repeatable from one process to the next
     torch.manual_seed(opts.seed)
     tr = TransferTrainer(cfg)
     gen = torch.Generator().manual_seed(opts.seed)
@@ -238,7 +241,7 @@ def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str
         means = {k: v / max(1, i + 1) for k, v in sums.items()}
         if not all(np.isfinite(v) for v in means.values()):
             raise CganError(f"non-finite loss at step {tr.steps} ({means}); try a lower --lr", exit_code=3)
-        save_grid(transfer_grid(tr.G_ema, preview, preview_eyes, PREVIEW_HAIR),
+        save_grid(transfer_grid(tr.G_ema, preview, preview_eyes, PREVIEW_HAIR).images,
                   out / "samples" / f"epoch_{epoch:04d}.png", cols=1 + len(PREVIEW_HAIR))
         save_checkpoint(tr.state(epoch, gen, data.summary), ckpt)
         log(f"epoch {epoch}: step {tr.steps}, " + ", ".join(f"{k} {v:.3f}" for k, v in means.items())
@@ -248,28 +251,39 @@ def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str
     return ckpt
 
 
-@torch.no_grad()
 def transfer(G: TransferG, images: np.ndarray, hair: list[str], eyes: list[str]) -> np.ndarray:
-    """Each image (NHWC uint8) with hair colour hair[i] and eye colour eyes[i]; one image per forward
-    pass, so a result never depends on which other images came with it."""
+    """Each image (NHWC uint8) with hair colour hair[i] and eye colour eyes[i]."""
+    return transfer_rendered(G, images, hair, eyes).images
+
+
+@torch.no_grad()
+def transfer_rendered(G: TransferG, images: np.ndarray, hair: list[str], eyes: list[str]) -> Rendered:
+    """`transfer` with each output's rounding margin; in G's dtype (float64 from load_transfer, so the same
+    pixels on every machine), one image per forward pass, so a result never depends on the other images."""
     G.eval()
-    x = to_input(images)
+    p = next(G.parameters())
+    x = to_input(images, p.dtype).to(p.device)
     code = tag_code(torch.tensor([HAIR_COLORS.index(h) for h in hair]),
-                    torch.tensor([EYE_COLORS.index(e) for e in eyes]))
-    return np.concatenate([to_uint8(G(x[i:i + 1], code[i:i + 1])) for i in range(len(x))])
+                    torch.tensor([EYE_COLORS.index(e) for e in eyes])).to(p.device, p.dtype)
+    return Rendered.concat([render(G(x[i:i + 1], code[i:i + 1])) for i in range(len(x))])
 
 
-def transfer_grid(G: TransferG, images: np.ndarray, eyes: list[str], hairs: list[str]) -> np.ndarray:
-    """Rows = input images; columns = the input, then the input with each of `hairs` (its own eyes kept)."""
-    cols = [images] + [transfer(G, images, [h] * len(images), eyes) for h in hairs]
-    return np.stack(cols, 1).reshape(-1, *images.shape[1:])
+def transfer_grid(G: TransferG, images: np.ndarray, eyes: list[str], hairs: list[str],
+                  input_margins: np.ndarray | None = None) -> Rendered:
+    """Rows = input images; columns = the input, then the input with each of `hairs` (its own eyes kept).
+    Files read from disk are pixels already (nothing to round); generated inputs bring their margins."""
+    inputs = Rendered(images, np.full(len(images), np.inf) if input_margins is None else input_margins)
+    cols = [inputs] + [transfer_rendered(G, images, [h] * len(images), eyes) for h in hairs]
+    return Rendered(np.stack([c.images for c in cols], 1).reshape(-1, *images.shape[1:]),
+                    np.stack([c.margins for c in cols], 1).reshape(-1))
 
 
 def load_transfer(path: str | Path) -> tuple[TransferG, dict]:
-    """The generator (EMA weights) of a training or release checkpoint, float32, eval mode."""
+    """The generator (EMA weights) of a training or release checkpoint, float64 on the CPU, eval mode."""
     obj = load_checkpoint(path, arch=ARCH)
     cfg = obj["config"]
-    return load_weights(TransferG(cfg["base_channels"], cfg["blocks"]), sampling_state(obj), path), obj
+    G = load_weights(TransferG(cfg["base_channels"], cfg["blocks"]), sampling_state(obj), path, EXACT_DTYPE)
+    return G, obj
 
 
 # Faces extra_run.sh uses when it is given none: drawn by the release cgan model, so nothing from
@@ -277,15 +291,16 @@ def load_transfer(path: str | Path) -> tuple[TransferG, dict]:
 DEFAULT_FACES = [("black", "blue"), ("brown", "green"), ("blonde", "red"), ("white", "purple"), ("pink", "aqua")]
 
 
-def default_faces(ckpt: str | Path, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+def default_faces(ckpt: str | Path, seed: int = 0) -> tuple[Rendered, list[str]]:
     """Faces from a tag-conditioned generator (one seed each, seed + row), and their eye colours."""
     from cgan.checkpoints import load_generator
-    from cgan.sampling import generate
+    from cgan.sampling import generate_rendered
     from cgan.tags import TagLine
 
     G, cond, _ = load_generator(ckpt)
     tags = [TagLine(str(i), h, e) for i, (h, e) in enumerate(DEFAULT_FACES)]
-    return generate(G, cond, [seed + i for i in range(len(tags))], tags, path=str(ckpt)), [e for _, e in DEFAULT_FACES]
+    faces = generate_rendered(G, cond, [seed + i for i in range(len(tags))], tags, path=str(ckpt))
+    return faces, [e for _, e in DEFAULT_FACES]
 
 
 def read_inputs(paths: list[Path]) -> tuple[np.ndarray, list[str]]:

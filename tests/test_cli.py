@@ -51,6 +51,19 @@ def test_bad_tags_file_exit_2_and_nothing_written(ckpt, tmp_path, content, messa
     assert not out.exists()
 
 
+def test_generate_without_ckpt_uses_the_release_models(tmp_path):
+    from conftest import ROOT
+
+    tags = ROOT / "hw3" / "testing_tags.txt"
+    for args, name in (([tags], "cgan"), ([], "gan")):
+        a, b = tmp_path / f"{name}-default.png", tmp_path / f"{name}.png"
+        assert run("generate", *args, "-o", a).exit_code == 0
+        assert run("generate", *args, "--ckpt", name, "-o", b).exit_code == 0
+        assert a.read_bytes() == b.read_bytes()
+    r = CliRunner().invoke(cli, ["generate", "--text", "blue hair", "-o", str(tmp_path / "t.png")])
+    assert r.exit_code == 2 and "need --ckpt" in r.output and not (tmp_path / "t.png").exists()
+
+
 def test_unknown_release_name(tmp_path):
     r = run("generate", "--ckpt", "no-such-model", "-o", tmp_path / "x.png")
     assert r.exit_code == 2 and "unknown release name 'no-such-model'" in r.output

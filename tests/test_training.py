@@ -170,3 +170,37 @@ def test_bf16_autocast_trains_with_fp32_weights(data, tmp_path, loss):
     assert d_loss.dtype == torch.float32 and torch.isfinite(d_loss)
     w32, w16 = runs["fp32"]["G"]["fc.weight"], runs["bf16"]["G"]["fc.weight"]
     assert not torch.equal(w32, w16) and (w32 - w16).abs().max() < 0.05
+
+
+def _tensors(obj, prefix=""):
+    if isinstance(obj, torch.Tensor):
+        yield prefix, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _tensors(v, f"{prefix}/{k}")
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _tensors(v, f"{prefix}/{i}")
+
+
+def test_two_threads_repeat_exactly_from_one_process_to_the_next(synth_extra, tmp_path):
+    """Separate processes, 2 threads: before kernels.warm_up_math_kernels about one process in three drew
+    G's first tanh with another kernel, and its checkpoint differed in 124 of 170 tensors."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    runs = []
+    for k in range(3):
+        out = tmp_path / f"run{k}"
+        r = subprocess.run([sys.executable, "-m", "cgan", "train", "--data", str(synth_extra), "--out", str(out),
+                            "--loss", "acgan", "--base-channels", "16", "--epochs", "2", "--threads", "2", "--no-cache"],
+                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        runs.append(dict(_tensors(torch.load(out / "checkpoint.pt", weights_only=True))))
+    assert len(runs[0]) > 100
+    for other in runs[1:]:
+        differ = [k for k, v in runs[0].items() if not torch.equal(v, other[k])]
+        assert not differ, f"{len(differ)} of {len(runs[0])} tensors differ, e.g. {differ[:3]}"
