@@ -1,15 +1,20 @@
-"""How far the handout grid moves when the machine changes: threads, batching, fp16 weights, CPU vs GPU.
+"""Does the handout grid come out the same on another machine? The portability table and the margins.
 
-    python bench/reproduce.py                       # the release model, hw3/testing_tags.txt
-    python bench/reproduce.py --train-ckpt runs/x/checkpoint.pt   # also fp32 (training) vs fp16 (exported)
+    python bench/reproduce.py                       # every ISA setting x mkldnn x threads, the three outputs
+    python bench/reproduce.py --train-ckpt runs/x/checkpoint.pt   # also fp32 (training) vs fp16 (exported) weights
 
-Each line prints the max abs difference in 8-bit levels and the share of values that differ, against
-the reference: `cgan generate`'s own path (CPU, one thread, one image at a time). A case that cannot
-run here (no GPU, no training checkpoint) prints why instead of a figure.
+Part 1 runs `cgan generate` / `cgan transfer` (run_cgan.sh, run_gan.sh, extra_run.sh) in one process
+per ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA setting this CPU supports, with mkldnn on and off and 1
+and 2 threads, and compares each PNG with the committed `samples/*_original.png`. Part 2 says why it
+holds: the largest pre-rounding difference between those settings in float64 and in float32, against
+each output's rounding margin (the smallest distance of any value to a .5 boundary). A case that
+cannot run here (no GPU, no training checkpoint) prints why instead of a figure.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,64 +26,96 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.checkpoints import export_generator, load_generator  # noqa: E402
-from cgan.images import to_uint8  # noqa: E402
+from cgan.checkpoints import build_generator, export_generator, load_checkpoint, load_generator, sampling_state  # noqa: E402
+from cgan.pixels import PORTABLE_MARGIN, levels, rounding_margin  # noqa: E402
 from cgan.release import resolve_checkpoint  # noqa: E402
+from cgan.reproduce import isa_settings, matrix, original_shas  # noqa: E402
 from cgan.sampling import generate, noise, tag_seeds  # noqa: E402
 from cgan.tags import read_testing_tags  # noqa: E402
 
-
-def batched(G, cond, seeds, tags, threads: int, device: str = "cpu") -> np.ndarray:
-    """All 25 in one batch, with `threads` threads, on `device`: what a naive script would do."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        G = G.to(device)
-        with torch.no_grad():
-            z = torch.stack([noise(s, G.z_dim) for s in seeds]).to(device)
-            c = cond.encode_tags(tags).to(device) if cond.conditional else None
-            return to_uint8(G(z, c).cpu())
-    finally:
-        torch.set_num_threads(old)
-        G.to("cpu")
+_LEVELS_SCRIPT = """
+import sys, json, numpy as np, torch
+sys.path.insert(0, {root!r})
+torch.backends.mkldnn.enabled = {mkldnn}
+torch.set_num_threads({threads})
+from bench.reproduce import raw_levels
+for dtype in (torch.float64, torch.float32):
+    np.save({out!r} + f"-{{str(dtype)[6:]}}.npy", raw_levels({ckpt!r}, {tags!r}, dtype))
+"""
 
 
-def diff(a: np.ndarray, b: np.ndarray) -> str:
-    d = np.abs(a.astype(np.int16) - b.astype(np.int16))
-    n = int((d > 0).sum())
-    return f"max abs diff {int(d.max())} levels, {n} of {d.size} values differ ({100 * n / d.size:.3f}%)"
+def raw_levels(ckpt: str, tags_file: str, dtype: torch.dtype) -> np.ndarray:
+    """The handout grid's values before rounding (0..255 levels), generate's path in `dtype`."""
+    obj = load_checkpoint(resolve_checkpoint(ckpt))
+    G = build_generator(obj["config"]).to(dtype).eval()
+    G.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in sampling_state(obj).items()})
+    _, cond, _ = load_generator(resolve_checkpoint(ckpt))
+    tags = read_testing_tags(tags_file)
+    c = cond.encode_tags(tags).to(dtype)
+    with torch.no_grad():
+        return np.concatenate([levels(G(noise(s, G.z_dim, dtype)[None], c[i:i + 1])).double().numpy()
+                               for i, s in enumerate(tag_seeds(tags, 0, tags_file))])
+
+
+def spread(ckpt: str, tags_file: str) -> None:
+    runs: dict[str, dict[str, np.ndarray]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, env in enumerate(isa_settings()):
+            for mkldnn, threads in ((True, 1), (False, 2)):
+                out = f"{tmp}/{k}-{int(mkldnn)}"
+                code = _LEVELS_SCRIPT.format(root=str(ROOT), mkldnn=mkldnn, threads=threads, out=out, ckpt=ckpt, tags=tags_file)
+                run_env = {x: v for x, v in os.environ.items() if x not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
+                subprocess.run([sys.executable, "-c", code], env={**run_env, **env}, check=True, capture_output=True)
+                label = (" ".join(f"{a}={b}" for a, b in env.items()) or "native") + f", mkldnn {'on' if mkldnn else 'off'}"
+                runs[label] = {d: np.load(f"{out}-{d}.npy") for d in ("float64", "float32")}
+    for d in ("float64", "float32"):
+        stack = np.stack([r[d] for r in runs.values()])
+        grids = {np.round(s).clip(0, 255).astype(np.uint8).tobytes() for s in stack}
+        margin = float(rounding_margin(torch.from_numpy(stack[0])).min())
+        print(f"  {d}: {len(runs)} settings give {len(grids)} distinct grid(s); largest pre-rounding difference "
+              f"{np.abs(stack - stack[0]).max():.2e} levels; margin {margin:.2e} levels")
 
 
 @click.command()
-@click.option("--ckpt", default="cgan", show_default=True, help="Release name or checkpoint file.")
+@click.option("--ckpt", default="cgan", show_default=True, help="Release name or checkpoint file (part 2).")
 @click.option("--tags", "tags_file", default=str(ROOT / "hw3" / "testing_tags.txt"), show_default=True,
               help="Tags file (one image per line).")
-@click.option("--seed", default=0, show_default=True, help="Base seed.")
 @click.option("--train-ckpt", default=None, help="A training checkpoint (fp32): compared with its fp16 export.")
-def main(ckpt: str, tags_file: str, seed: int, train_ckpt: str | None) -> None:
-    tags = read_testing_tags(tags_file)
-    seeds = tag_seeds(tags, seed, tags_file)
-    G, cond, _ = load_generator(resolve_checkpoint(ckpt))
-    ref = generate(G, cond, seeds, tags)
-    print(f"reference: {ckpt}, CPU, 1 thread, one image at a time ({len(ref)} images); torch {torch.__version__}")
-    print(f"  again, same process:            {diff(ref, generate(G, cond, seeds, tags))}")
-    print(f"  one batch, 1 thread:            {diff(ref, batched(G, cond, seeds, tags, 1))}")
-    print(f"  one batch, 2 threads:           {diff(ref, batched(G, cond, seeds, tags, 2))}")
+def main(ckpt: str, tags_file: str, train_ckpt: str | None) -> None:
+    print(f"torch {torch.__version__}, native CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    print("1. the three outputs against samples/*_original.png (one process per ISA setting):")
+    want = original_shas()
+    for env, variant, shas in matrix():
+        same = " ".join(f"{n} {'identical' if s == want[n] else 'DIFFERENT'}" for n, s in shas.items())
+        print(f"  {env:32s} {variant:22s} {same}")
+    print(f"2. why ({ckpt}, handout grid, {len(isa_settings())} ISA settings x mkldnn on/off):")
+    spread(ckpt, tags_file)
+    print(f"  warning threshold: {PORTABLE_MARGIN:g} levels")
     if torch.cuda.is_available():
-        name = torch.cuda.get_device_name(0)
-        print(f"  one batch, GPU ({name}):  {diff(ref, batched(G, cond, seeds, tags, 1, 'cuda'))}")
+        ref = raw_levels(ckpt, tags_file, torch.float64)
+        G, cond, _ = load_generator(resolve_checkpoint(ckpt))
+        G = G.cuda()
+        tags = read_testing_tags(tags_file)
+        c = cond.encode_tags(tags).cuda().double()
+        with torch.no_grad():
+            gpu = np.concatenate([levels(G(noise(s, G.z_dim, torch.float64)[None].cuda(), c[i:i + 1])).numpy()
+                                  for i, s in enumerate(tag_seeds(tags, 0, tags_file))])
+        print(f"  CUDA float64 ({torch.cuda.get_device_name(0)}) vs CPU: largest difference {np.abs(gpu - ref).max():.2e} "
+              f"levels; same grid: {np.array_equal(np.round(gpu), np.round(ref))}")
     else:
-        print("  GPU:                            not measured (no CUDA device here)")
+        print("  CUDA float64 vs CPU: not measured (no CUDA device here)")
     if train_ckpt:
+        tags = read_testing_tags(tags_file)
+        seeds = tag_seeds(tags, 0, tags_file)
         with tempfile.TemporaryDirectory() as tmp:
             out = {}
             for fp16 in (False, True):
                 export_generator(train_ckpt, Path(tmp) / f"g{int(fp16)}.pt", fp16=fp16)
                 G2, cond2, _ = load_generator(Path(tmp) / f"g{int(fp16)}.pt")
                 out[fp16] = generate(G2, cond2, seeds, tags)
-        print(f"  fp32 vs fp16 stored weights:    {diff(out[False], out[True])}")
-    else:
-        print("  fp32 vs fp16 stored weights:    not measured (pass --train-ckpt)")
+        d = np.abs(out[False].astype(np.int16) - out[True].astype(np.int16))
+        print(f"3. fp32 vs fp16 stored weights: max {int(d.max())} levels on {100 * (d > 0).mean():.2f}% of values "
+              "(commit the original made from the file you ship)")
 
 
 if __name__ == "__main__":
