@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cgan.images import as_uint8_images, save_grid  # noqa: E402
+from cgan.core.images import as_uint8_images, save_grid  # noqa: E402
 
 
 def save_imgs(images, path: str | Path = "samples/cgan.png") -> Path:

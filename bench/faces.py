@@ -20,12 +20,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.checkpoints import load_generator  # noqa: E402
-from cgan.evaluation import count_faces  # noqa: E402
-from cgan.faces import PASS_FACES, load_detector  # noqa: E402
-from cgan.release import resolve_checkpoint  # noqa: E402
-from cgan.sampling import generate, tag_seeds  # noqa: E402
-from cgan.tags import read_testing_tags  # noqa: E402
+from cgan.core.tags import read_testing_tags  # noqa: E402
+from cgan.evaluation.face_detector import PASS_FACES, load_detector  # noqa: E402
+from cgan.evaluation.scoring import count_faces  # noqa: E402
+from cgan.gan.build import load_generator  # noqa: E402
+from cgan.gan.sampling import generate, tag_seeds  # noqa: E402
+from cgan.release.manifest import resolve_checkpoint  # noqa: E402
 
 SHARED_CASCADE = ROOT.parent / "shared" / "data" / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
 
@@ -47,7 +47,7 @@ def main() -> None:
         found.append(count_faces(generate(G, cond, seeds, tags if cond.conditional else None), det))
     report(a.ckpt, found)
     if a.real:
-        from cgan.data import load_tagged_folder
+        from cgan.data.tagged import load_tagged_folder
         data = load_tagged_folder(a.real, log=lambda m: None)
         rng = np.random.RandomState(0)
         report(f"real images ({a.real})",

@@ -32,7 +32,7 @@ def main() -> None:
     from click.testing import CliRunner
 
     from cgan.cli import cli
-    from cgan.sandbox import namespaces_available
+    from cgan.grading.sandbox import namespaces_available
 
     tags = ROOT / "hw3" / "testing_tags.txt"
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,12 +24,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.checkpoints import load_checkpoint, load_generator  # noqa: E402
-from cgan.classifier import load_classifier  # noqa: E402
-from cgan.errors import CganError  # noqa: E402
-from cgan.evaluation import count_faces, evaluate, generator_samples, real_samples  # noqa: E402
-from cgan.release import load_manifest, resolve_checkpoint  # noqa: E402
-from cgan.tags import read_testing_tags  # noqa: E402
+from cgan.core.errors import CganError  # noqa: E402
+from cgan.core.tags import read_testing_tags  # noqa: E402
+from cgan.evaluation.scoring import count_faces, evaluate  # noqa: E402
+from cgan.evaluation.sources import generator_samples, real_samples  # noqa: E402
+from cgan.evaluation.tagnet import load_classifier  # noqa: E402
+from cgan.gan.build import (
+    load_generator,  # noqa: E402
+    load_run,  # noqa: E402
+)
+from cgan.release.manifest import load_manifest, resolve_checkpoint  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 TAGS = ROOT / "hw3" / "testing_tags.txt"
@@ -37,7 +41,7 @@ TAGS = ROOT / "hw3" / "testing_tags.txt"
 
 def training_figures(path: Path, name: str) -> dict:
     """Steps, seconds and img/s: from the run's log beside its folder, or the manifest entry."""
-    obj = load_checkpoint(path)
+    obj = load_run(path)
     steps, bs = obj.get("step", 0), obj["config"].get("batch_size", 64)
     seconds = None
     log = path.parent.parent / f"{path.parent.name}.log"
@@ -70,7 +74,7 @@ def measure(images_fn, tags_grid, clf, det, n, inception_ref, inception_n: int =
            "ratio": res["diversity"]["feature_ratio"], "collapse": res["diversity"]["collapse"],
            "fd_tagnet": res["fd_tagnet"]["value"]}
     if inception_ref is not None:
-        from cgan.inception import fid_kid
+        from cgan.evaluation.inception import fid_kid
         # Every k-th sample, so the subset still covers all the pairs.
         ik = fid_kid(imgs[::max(1, len(imgs) // inception_n)][:inception_n], *inception_ref)
         row.update(kid=ik["kid"], fid=ik["fid"])
@@ -95,8 +99,8 @@ def main() -> None:
         return
     import torch
 
-    from cgan.data import load_tagged_folder
-    from cgan.faces import load_detector
+    from cgan.data.tagged import load_tagged_folder
+    from cgan.evaluation.face_detector import load_detector
 
     torch.set_num_threads(2)
     clf = load_classifier(resolve_checkpoint(a.classifier))
@@ -107,7 +111,11 @@ def main() -> None:
     exclude = None
     if not a.no_inception:
         try:
-            from cgan.inception import reference_features, reference_indices, weights_path
+            from cgan.evaluation.inception import (
+                reference_features,
+                reference_indices,
+                weights_path,
+            )
             weights_path()
             inception_ref = reference_features(data, a.inception_ref_n, log=print)
             exclude = set(reference_indices(len(data), a.inception_ref_n).tolist())

@@ -26,12 +26,18 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.checkpoints import build_generator, export_generator, load_checkpoint, load_generator, sampling_state  # noqa: E402
-from cgan.pixels import PORTABLE_MARGIN, levels, rounding_margin  # noqa: E402
-from cgan.release import resolve_checkpoint  # noqa: E402
-from cgan.reproduce import isa_settings, matrix, original_shas  # noqa: E402
-from cgan.sampling import generate, noise, tag_seeds  # noqa: E402
-from cgan.tags import read_testing_tags  # noqa: E402
+from cgan.core.checkpoint_io import sampling_state  # noqa: E402
+from cgan.core.pixels import PORTABLE_MARGIN, levels, rounding_margin  # noqa: E402
+from cgan.core.tags import read_testing_tags  # noqa: E402
+from cgan.gan.build import (  # noqa: E402
+    build_generator,
+    load_generator,
+    load_run,  # noqa: E402
+)
+from cgan.gan.sampling import generate, noise, tag_seeds  # noqa: E402
+from cgan.release.export import export_generator  # noqa: E402
+from cgan.release.manifest import resolve_checkpoint  # noqa: E402
+from cgan.release.reproduce import isa_settings, matrix, original_shas  # noqa: E402
 
 _LEVELS_SCRIPT = """
 import sys, json, numpy as np, torch
@@ -46,7 +52,7 @@ for dtype in (torch.float64, torch.float32):
 
 def raw_levels(ckpt: str, tags_file: str, dtype: torch.dtype) -> np.ndarray:
     """The handout grid's values before rounding (0..255 levels), generate's path in `dtype`."""
-    obj = load_checkpoint(resolve_checkpoint(ckpt))
+    obj = load_run(resolve_checkpoint(ckpt))
     G = build_generator(obj["config"]).to(dtype).eval()
     G.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in sampling_state(obj).items()})
     _, cond, _ = load_generator(resolve_checkpoint(ckpt))

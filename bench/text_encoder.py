@@ -17,8 +17,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.synth_captions import random_caption  # noqa: E402
-from cgan.text_encoder import MiniLM  # noqa: E402
+from cgan.data.synth_flowers import random_caption  # noqa: E402
+from cgan.text.minilm import MiniLM  # noqa: E402
 
 
 @click.command()

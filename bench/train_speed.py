@@ -28,9 +28,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cgan.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
-from cgan.conditioning import Conditioning  # noqa: E402
-from cgan.training import Trainer, TrainOptions, model_config  # noqa: E402
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
+from cgan.gan.conditioning import Conditioning  # noqa: E402
+from cgan.gan.options import TrainOptions, model_config  # noqa: E402
+from cgan.gan.trainer import Trainer  # noqa: E402
 
 
 def plain_step(G, D, opt_G, opt_D, real, c, c_wrong):

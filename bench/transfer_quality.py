@@ -24,11 +24,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cgan.classifier import load_classifier  # noqa: E402
-from cgan.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
-from cgan.data import load_tagged_folder  # noqa: E402
-from cgan.release import resolve_checkpoint  # noqa: E402
-from cgan.transfer import load_transfer, transfer  # noqa: E402
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
+from cgan.data.tagged import load_tagged_folder  # noqa: E402
+from cgan.evaluation.tagnet import load_classifier  # noqa: E402
+from cgan.release.manifest import resolve_checkpoint  # noqa: E402
+from cgan.transfer.apply import load_transfer, transfer  # noqa: E402
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cgan.synth import synth_dataset
+from cgan.data.synth_faces import synth_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -53,8 +53,8 @@ def write(path: Path, text: str | bytes) -> Path:
 @pytest.fixture(scope="session")
 def synth_classifier(tmp_path_factory) -> Path:
     """A reference classifier trained on procedural faces (~40 s), shared by the eval and grading tests."""
-    from cgan.classifier import ClassifierOptions, train_classifier
-    from cgan.data import load_tagged_folder
+    from cgan.data.tagged import load_tagged_folder
+    from cgan.evaluation.tagnet_training import ClassifierOptions, train_classifier
 
     d = synth_dataset(tmp_path_factory.mktemp("synth_clf"), 1600, "extra", seed=5)
     out = tmp_path_factory.mktemp("tagnet") / "tagnet.pt"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cgan.images import make_grid, png_bytes
-from cgan.synth import draw_face
-from cgan.tags import read_testing_tags
+from cgan.core.images import make_grid, png_bytes
+from cgan.core.tags import read_testing_tags
+from cgan.data.synth_faces import draw_face
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def expected_grid(tags_file: Path, canvas: bool = False) -> bytes:
     tags = read_testing_tags(tags_file)
     imgs = np.stack([draw_face(t.hair, t.eyes, np.random.RandomState(int(t.id))) for t in tags])
     if canvas:
-        from cgan.layouts import course_canvas
+        from cgan.evaluation.layouts import course_canvas
         return png_bytes(course_canvas(imgs))
     return png_bytes(make_grid(imgs))
 
@@ -165,6 +165,7 @@ def repo_submission(root: Path, name: str, tags_file: Path | None = None, seed: 
     from click.testing import CliRunner
 
     from cgan.cli import cli
+
     from helpers import tracked_copy
 
     d = tracked_copy(root / name)

@@ -6,8 +6,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from cgan.data import TaggedImages, load_tagged_folder
-from cgan.training import TrainOptions, train
+from cgan.data.tagged import TaggedImages, load_tagged_folder
+from cgan.gan.loop import train
+from cgan.gan.options import TrainOptions
 
 
 def quick_options(out: Path, **kw) -> TrainOptions:

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from cgan.augment import cutout, diff_augment, parse_policy, translation
+from cgan.data.augment import cutout, diff_augment, parse_policy, translation
 
 
 def _x():

@@ -5,7 +5,7 @@ import torch
 from PIL import Image
 
 from baseline import save_imgs
-from cgan.images import make_grid, png_bytes
+from cgan.core.images import make_grid, png_bytes
 
 
 def test_save_imgs_accepts_generator_output(tmp_path):

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from cgan.captions import embed_texts, load_captioned_folder
-from cgan.errors import CganError
-from cgan.synth_captions import PETAL_RGB, draw_flower, read_petals, synth_captioned
+from cgan.core.errors import CganError
+from cgan.data.captioned import load_captioned_folder
+from cgan.data.synth_flowers import PETAL_RGB, draw_flower, read_petals, synth_captioned
+from cgan.text.embeddings import embed_texts
 
 
 class CountingEncoder:

@@ -5,9 +5,11 @@ import os
 import pytest
 import torch
 
-from cgan.checkpoints import export_generator, load_checkpoint, load_generator, save_checkpoint
-from cgan.errors import CganError
-from cgan.sampling import generate
+from cgan.core.checkpoint_io import save_checkpoint
+from cgan.core.errors import CganError
+from cgan.gan.build import load_generator, load_run
+from cgan.gan.sampling import generate
+from cgan.release.export import export_generator
 
 from helpers import load, quick_train
 
@@ -26,7 +28,7 @@ def test_pickle_with_code_is_refused(tmp_path):
     p = tmp_path / "evil.pt"
     torch.save({"format_version": 1, "config": {"arch": "dcgan64"}, "x": _Evil()}, p)
     with pytest.raises(CganError, match="refused to load: not a plain-tensor checkpoint"):
-        load_checkpoint(p)
+        load_run(p)
     assert not os.path.exists("/tmp/cgan-pwned")
 
 
@@ -37,7 +39,7 @@ def test_pickle_with_code_is_refused(tmp_path):
     (lambda s: s["config"].update(base_channels=16), "weights do not fit"),
 ])
 def test_incompatible_checkpoints_are_explained(ckpt, tmp_path, mutate, message):
-    s = load_checkpoint(ckpt)
+    s = load_run(ckpt)
     s.pop("G_ema", None)
     mutate(s)
     p = tmp_path / "x.pt"
@@ -51,13 +53,13 @@ def test_garbage_files(tmp_path, content):
     p = tmp_path / "bad.pt"
     p.write_bytes(content)
     with pytest.raises(CganError, match="not a readable checkpoint"):
-        load_checkpoint(p)
+        load_run(p)
 
 
 def test_export_fp16_is_small_and_close(ckpt, tmp_path):
     out = tmp_path / "g.pt"
     export_generator(ckpt, out)
-    exported = load_checkpoint(out)
+    exported = load_run(out)
     assert exported["kind"] == "generator" and "D" not in exported and "opt_G" not in exported
     assert all(v.dtype == torch.float16 for v in exported["G"].values() if v.is_floating_point())
     assert out.stat().st_size < ckpt.stat().st_size / 3
@@ -69,5 +71,5 @@ def test_export_fp16_is_small_and_close(ckpt, tmp_path):
 
 
 def _tags(n):
-    from cgan.tags import TagLine
+    from cgan.core.tags import TagLine
     return [TagLine(str(i), "blue", "red", i + 1) for i in range(n)]

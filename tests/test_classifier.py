@@ -1,8 +1,11 @@
 import numpy as np
 import pytest
 
-from cgan.classifier import combine, load_classifier, split
-from cgan.errors import CganError
+from cgan.core.errors import CganError
+from cgan.data.tagged import combine
+from cgan.evaluation.tagnet import load_classifier
+from cgan.evaluation.tagnet_training import split
+
 from helpers import load
 
 

@@ -84,7 +84,7 @@ def test_download_lists_and_fetches_with_url(tmp_path, monkeypatch):
     import hashlib
     import json
 
-    from cgan import release
+    from cgan.release import manifest as release
 
     payload = b"not really a model"
     src = write(tmp_path / "m.bin", payload)
@@ -106,8 +106,8 @@ def test_download_lists_and_fetches_with_url(tmp_path, monkeypatch):
 def test_export_with_name_registers_the_release(ckpt, tmp_path, monkeypatch):
     import json
 
-    from cgan import release
-    from cgan.checkpoints import load_checkpoint
+    from cgan.gan.build import load_run
+    from cgan.release import manifest as release
 
     manifest = tmp_path / "manifest.json"
     monkeypatch.setattr(release, "MANIFEST", manifest)
@@ -117,4 +117,4 @@ def test_export_with_name_registers_the_release(ckpt, tmp_path, monkeypatch):
     e = json.loads(manifest.read_text())["entries"]["mine"]
     assert e["kind"] == "model" and e["url"] == "https://example.org/g.pt" and e["steps"] == 3
     assert e["size"] == out.stat().st_size and e["cond"] == "pair" and e["trained_on"]
-    assert load_checkpoint(out)["data"]["format"] == "extra"  # the training data summary travels along
+    assert load_run(out)["data"]["format"] == "extra"  # the training data summary travels along

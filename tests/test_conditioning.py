@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cgan.colors import EYE_INDEX, HAIR_INDEX
-from cgan.conditioning import Conditioning
-from cgan.errors import CganError
-from cgan.tags import TagLine
+from cgan.core.colors import EYE_INDEX, HAIR_INDEX
+from cgan.core.errors import CganError
+from cgan.core.tags import TagLine
+from cgan.gan.conditioning import Conditioning
 
 PAIRS = [("blue", "red"), ("aqua", "aqua"), ("blue", "blue"), ("green", "red")]
 

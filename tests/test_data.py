@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgan.data import load_tagged_folder
-from cgan.errors import CganError
-from cgan.synth import synth_dataset
+from cgan.core.errors import CganError
+from cgan.data.synth_faces import synth_dataset
+from cgan.data.tagged import load_tagged_folder
 
 from conftest import shared, write
 

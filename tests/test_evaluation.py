@@ -4,13 +4,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cgan.classifier import load_classifier
 from cgan.cli import cli
-from cgan.errors import CganError
-from cgan.evaluation import evaluate, grid_tiles, real_samples, summary_lines
-from cgan.images import make_grid, save_png
-from cgan.synth import synth_dataset
-from cgan.tags import TagLine, read_testing_tags
+from cgan.core.errors import CganError
+from cgan.core.images import make_grid, save_png
+from cgan.core.tags import TagLine, read_testing_tags
+from cgan.data.synth_faces import synth_dataset
+from cgan.evaluation.scoring import evaluate
+from cgan.evaluation.sources import grid_tiles, real_samples
+from cgan.evaluation.summary import summary_lines
+from cgan.evaluation.tagnet import load_classifier
+
 from conftest import ROOT
 from helpers import load
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgan.data import load_tagged_folder
-from cgan.faces import detect_faces, load_detector
-from cgan.images import make_grid
+from cgan.core.images import make_grid
+from cgan.data.tagged import load_tagged_folder
+from cgan.evaluation.face_detector import detect_faces, load_detector
 
 from conftest import shared
 

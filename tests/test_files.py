@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from cgan.files import atomic_write
+from cgan.core.files import atomic_write
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):

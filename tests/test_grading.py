@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from cgan.cli import cli
-from cgan.grading import check_format, compare
-from cgan.images import png_bytes
-from cgan.sandbox import namespaces_available
+from cgan.core.images import png_bytes
+from cgan.grading.checks import check_format, compare
+from cgan.grading.sandbox import namespaces_available
+
 from conftest import ROOT
 from grading_corpus import build_class
 from helpers import load, quick_train
@@ -136,7 +137,7 @@ def _row(**kw):
 
 
 def test_failed_download_is_needs_network_only_when_denied():
-    from cgan.grading import _verdict
+    from cgan.grading.checks import _verdict
 
     log = "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>"
     assert _verdict(_row(), log, network=False) == "needs network"
@@ -145,7 +146,7 @@ def test_failed_download_is_needs_network_only_when_denied():
 
 
 def test_gradescope_results_are_capped():
-    from cgan.grading import RESULTS_CAP, gradescope_results
+    from cgan.grading.gradescope import RESULTS_CAP, gradescope_results
 
     out = gradescope_results(_row(), "x" * 5_000_000)
     assert len(json.dumps(out)) <= RESULTS_CAP and out["max_score"] == 3 and out["score"] == 0

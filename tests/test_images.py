@@ -5,7 +5,14 @@ import pytest
 import torch
 from PIL import Image
 
-from cgan.images import as_uint8_images, make_grid, png_bytes, save_grid, split_grid, to_uint8
+from cgan.core.images import (
+    as_uint8_images,
+    make_grid,
+    png_bytes,
+    save_grid,
+    split_grid,
+    to_uint8,
+)
 
 
 def test_grid_layout_row_major_5_columns():

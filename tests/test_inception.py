@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from cgan import inception
-from cgan.errors import CganError
+from cgan.core.errors import CganError
+from cgan.evaluation import inception
 
 
 def test_missing_weights_give_the_install_command(monkeypatch):

@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cgan.errors import CganError
-from cgan.images import make_grid
-from cgan.layouts import course_boxes, course_canvas, find_tiles, matplotlib_canvas
+from cgan.core.errors import CganError
+from cgan.core.images import make_grid
+from cgan.evaluation.layouts import (
+    course_boxes,
+    course_canvas,
+    find_tiles,
+    matplotlib_canvas,
+)
+
 from conftest import shared
 
 # Where matplotlib 3.11 (Agg, defaults) draws the 25 images of the course's save_imgs(): first and
@@ -71,7 +77,7 @@ def test_no_grid_found():
 
 def test_real_submitted_grids():
     """Every layout the course's students submitted: 25 tiles found, and the course's face count."""
-    from cgan.faces import detect_faces, load_detector
+    from cgan.evaluation.face_detector import detect_faces, load_detector
 
     root = shared("real_grids")
     det = load_detector(shared("lbpcascade_animeface", "lbpcascade_animeface.xml"))

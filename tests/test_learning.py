@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgan.checkpoints import load_generator
-from cgan.colors import EYE_COLORS, HAIR_COLORS
-from cgan.sampling import generate
-from cgan.synth import read_hair, synth_dataset
-from cgan.tags import TagLine
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.core.tags import TagLine
+from cgan.data.synth_faces import read_hair, synth_dataset
+from cgan.gan.build import load_generator
+from cgan.gan.sampling import generate
 
 from helpers import load, quick_train
 

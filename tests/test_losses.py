@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from cgan import losses
+from cgan.gan import losses
 
 
 def test_matching_loss_averages_the_two_negatives():
@@ -49,7 +49,7 @@ def test_wgan_losses_sign():
 
 
 def test_hinge_losses():
-    from cgan.losses import hinge_d_loss, hinge_g_loss
+    from cgan.gan.losses import hinge_d_loss, hinge_g_loss
 
     real, fake, wrong = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.0]), torch.tensor([-1.0, 1.0])
     # real: relu(1-2)=0, relu(1-0.5)=0.5 -> 0.25; fake: 0 and 1 -> 0.5; wrong: 0 and 2 -> 1.0

@@ -3,8 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgan.metrics import (collapse_flag, diversity_ratio, frechet_distance, kernel_inception_distance,
-                          mean_pairwise_distance, near_duplicates)
+from cgan.evaluation.metrics import (
+    collapse_flag,
+    diversity_ratio,
+    frechet_distance,
+    kernel_inception_distance,
+    mean_pairwise_distance,
+    near_duplicates,
+)
 
 pytest.importorskip("scipy", reason="scipy (the eval extra) not installed")
 

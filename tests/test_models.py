@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 
-from cgan.models import BN_MOMENTUM, Discriminator, Generator
+from cgan.gan.models import BN_MOMENTUM, Discriminator, Generator
 
 
 def test_course_baseline_shapes_and_layers():

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from cgan.pixels import PORTABLE_MARGIN, Rendered, render, rounding_margin, portability_warning
+from cgan.core.pixels import (
+    PORTABLE_MARGIN,
+    Rendered,
+    portability_warning,
+    render,
+    rounding_margin,
+)
 
 
 def as_output(levels: list[float]) -> torch.Tensor:

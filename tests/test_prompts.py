@@ -1,7 +1,7 @@
 import pytest
 
-from cgan.errors import CganError
-from cgan.prompts import plan_images
+from cgan.core.errors import CganError
+from cgan.text.prompts import plan_images
 
 
 def test_one_text_and_a_file(tmp_path):

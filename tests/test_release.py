@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 
-from cgan import release
-from cgan.errors import CganError
-from cgan.release import fetch, load_manifest, resolve_checkpoint
+from cgan.core.errors import CganError
+from cgan.release import manifest as release
+from cgan.release.manifest import fetch, load_manifest, resolve_checkpoint
 
 from conftest import shared
 

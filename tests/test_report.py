@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cgan.images import make_grid, png_bytes
-from cgan.report import write_report
-from cgan.tags import read_testing_tags
+from cgan.core.images import make_grid, png_bytes
+from cgan.core.tags import read_testing_tags
+from cgan.grading.report import write_report
+
 from conftest import ROOT
 
 

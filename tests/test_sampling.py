@@ -3,11 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgan.conditioning import Conditioning
-from cgan.errors import CganError
-from cgan.models import Generator
-from cgan.sampling import generate, noise, tag_seeds
-from cgan.tags import TagLine
+from cgan.core.errors import CganError
+from cgan.core.tags import TagLine
+from cgan.gan.conditioning import Conditioning
+from cgan.gan.models import Generator
+from cgan.gan.sampling import generate, noise, tag_seeds
 
 
 def tags(n):

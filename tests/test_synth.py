@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cgan.colors import EYE_COLORS, HAIR_COLORS
-from cgan.synth import EYE_RGB, HAIR_RGB, draw_face, read_eyes, read_hair
-from cgan.tags import read_tags
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.core.tags import read_tags
+from cgan.data.synth_faces import EYE_RGB, HAIR_RGB, draw_face, read_eyes, read_hair
 
 
 def test_palettes_cover_the_course_vocabulary():

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from cgan.errors import CganError
-from cgan.tags import parse_pair, read_tags, read_testing_tags
+from cgan.core.errors import CganError
+from cgan.core.tags import parse_pair, read_tags, read_testing_tags
 
 from conftest import shared, write
 

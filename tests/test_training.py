@@ -5,10 +5,10 @@ import csv
 import pytest
 import torch
 
-from cgan import losses
-from cgan.checkpoints import generator_from_checkpoint, load_checkpoint
-from cgan.errors import CganError
-from cgan.training import Trainer
+from cgan.core.errors import CganError
+from cgan.gan import losses
+from cgan.gan.build import generator_from_checkpoint, load_run
+from cgan.gan.trainer import Trainer
 
 from helpers import load, quick_train
 
@@ -21,7 +21,7 @@ def data(synth_extra):
 @pytest.mark.parametrize("loss, cond", [("gan", "pair"), ("acgan", "multi"), ("wgan-gp", "multi"), ("gan", "none")])
 def test_each_loss_trains_and_checkpoint_round_trips(data, tmp_path, loss, cond):
     ckpt = quick_train(data, tmp_path / "run", loss=loss, cond=cond, max_steps=6, ema=0.9)
-    s = load_checkpoint(ckpt)
+    s = load_run(ckpt)
     assert s["kind"] == "train" and s["step"] == 6 and s["epoch"] == 1
     assert s["config"]["loss"] == loss and s["config"]["cond"]["kind"] == cond
     t = Trainer(s["config"])
@@ -38,18 +38,18 @@ def test_each_loss_trains_and_checkpoint_round_trips(data, tmp_path, loss, cond)
 
 
 def test_same_seed_same_weights(data, tmp_path):
-    a = load_checkpoint(quick_train(data, tmp_path / "a", max_steps=4))
-    b = load_checkpoint(quick_train(data, tmp_path / "b", max_steps=4))
+    a = load_run(quick_train(data, tmp_path / "a", max_steps=4))
+    b = load_run(quick_train(data, tmp_path / "b", max_steps=4))
     for k in a["G"]:
         assert torch.equal(a["G"][k], b["G"][k]), k
-    c = load_checkpoint(quick_train(data, tmp_path / "c", max_steps=4, seed=1))
+    c = load_run(quick_train(data, tmp_path / "c", max_steps=4, seed=1))
     assert not all(torch.equal(a["G"][k], c["G"][k]) for k in a["G"])
 
 
 def test_resume_equals_an_uninterrupted_run(data, tmp_path):
-    straight = load_checkpoint(quick_train(data, tmp_path / "s", epochs=2, flip=True, ema=0.5))
+    straight = load_run(quick_train(data, tmp_path / "s", epochs=2, flip=True, ema=0.5))
     quick_train(data, tmp_path / "r", epochs=1, flip=True, ema=0.5)
-    resumed = load_checkpoint(quick_train(data, tmp_path / "r", epochs=2, flip=True, ema=0.5, resume=True))
+    resumed = load_run(quick_train(data, tmp_path / "r", epochs=2, flip=True, ema=0.5, resume=True))
     assert resumed["epoch"] == straight["epoch"] == 2 and resumed["step"] == straight["step"]
     for part in ("G", "D", "G_ema"):
         for k in straight[part]:
@@ -75,9 +75,9 @@ def test_existing_run_needs_resume_and_same_settings(data, tmp_path):
 
 
 def test_resume_may_add_an_ema_that_starts_from_the_resumed_g(data, tmp_path):
-    first = load_checkpoint(quick_train(data, tmp_path / "r", epochs=1))
+    first = load_run(quick_train(data, tmp_path / "r", epochs=1))
     assert "G_ema" not in first
-    second = load_checkpoint(quick_train(data, tmp_path / "r", epochs=2, ema=0.999, resume=True))
+    second = load_run(quick_train(data, tmp_path / "r", epochs=2, ema=0.999, resume=True))
     assert second["config"]["ema"] == 0.999 and second["config"]["ema_from_step"] == first["step"]
     # One epoch of decay-0.999 averaging moves the EMA only a little from where G was at the resume,
     # and it now differs from G itself.
@@ -90,7 +90,7 @@ def test_resume_may_add_an_ema_that_starts_from_the_resumed_g(data, tmp_path):
 
 
 def test_mode_seeking_term_and_setting_it_on_resume(data, tmp_path):
-    t = Trainer(load_checkpoint(quick_train(data, tmp_path / "r", epochs=1, loss="acgan", cond="multi"))["config"])
+    t = Trainer(load_run(quick_train(data, tmp_path / "r", epochs=1, loss="acgan", cond="multi"))["config"])
     z = torch.randn(8, t.G.z_dim)
     c = t.cond.encode(torch.zeros(8, dtype=torch.long), torch.zeros(8, dtype=torch.long))
     term = t._mode_seeking(z, c, t.G(z, c))
@@ -106,7 +106,7 @@ def test_mode_seeking_term_and_setting_it_on_resume(data, tmp_path):
         opt.step()
     torch.manual_seed(1)
     assert spread() > before
-    s = load_checkpoint(quick_train(data, tmp_path / "r", epochs=2, loss="acgan", cond="multi", mode_seeking=1.0,
+    s = load_run(quick_train(data, tmp_path / "r", epochs=2, loss="acgan", cond="multi", mode_seeking=1.0,
                                     resume=True))
     assert s["config"]["mode_seeking"] == 1.0 and s["config"]["mode_seeking_from_step"] > 0 and s["epoch"] == 2
 
@@ -130,12 +130,12 @@ def test_sn_hinge_diffaug_train_and_resume_exactly(data, tmp_path):
     """The options the field added since the seeds: they train, and resume stays bit-exact
     (DiffAugment draws from the checkpointed generator, SN's power-iteration vectors are saved)."""
     kw = dict(loss="hinge", spectral_norm=True, diffaug="translation,cutout", epochs=2)
-    straight = load_checkpoint(quick_train(data, tmp_path / "s", **kw))
+    straight = load_run(quick_train(data, tmp_path / "s", **kw))
     cfg = straight["config"]
     assert cfg["d_norm"] == "none" and cfg["spectral_norm"] and cfg["diffaug"] == "translation,cutout"
     assert any("parametrizations.weight.original" in k for k in straight["D"])
     quick_train(data, tmp_path / "r", **{**kw, "epochs": 1})
-    resumed = load_checkpoint(quick_train(data, tmp_path / "r", **kw, resume=True))
+    resumed = load_run(quick_train(data, tmp_path / "r", **kw, resume=True))
     for part in ("G", "D"):
         for k in straight[part]:
             assert torch.equal(straight[part][k], resumed[part][k]), (part, k)
@@ -147,7 +147,7 @@ def test_wgan_resumed_between_g_steps_is_not_a_nan_failure(data, tmp_path):
     # 6 steps: G updates at steps 0 and 5; a resume at step 6 starts 4 critic-only steps.
     quick_train(data, tmp_path / "w", loss="wgan-gp", max_steps=6, log_every=1)
     ckpt = quick_train(data, tmp_path / "w", loss="wgan-gp", max_steps=9, log_every=1, epochs=2, resume=True)
-    assert load_checkpoint(ckpt)["step"] == 9
+    assert load_run(ckpt)["step"] == 9
 
 
 @pytest.mark.parametrize("loss", ["gan", "acgan", "wgan-gp"])
@@ -157,7 +157,7 @@ def test_bf16_autocast_trains_with_fp32_weights(data, tmp_path, loss):
     runs = {}
     for precision in ("fp32", "bf16"):
         ckpt = quick_train(data, tmp_path / precision, loss=loss, max_steps=3, precision=precision)
-        s = load_checkpoint(ckpt)
+        s = load_run(ckpt)
         assert s["config"]["precision"] == precision
         assert all(v.dtype == torch.float32 for v in s["G"].values() if v.is_floating_point())
         runs[precision] = s

@@ -8,12 +8,15 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from cgan.checkpoints import load_checkpoint
 from cgan.cli import cli
-from cgan.colors import EYE_COLORS, HAIR_COLORS
-from cgan.errors import CganError
-from cgan.synth import read_hair, synth_dataset
-from cgan.transfer import TransferG, TransferOptions, load_transfer, tag_code, train_transfer, transfer
+from cgan.core.checkpoint_io import load_checkpoint
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.core.errors import CganError
+from cgan.data.synth_faces import read_hair, synth_dataset
+from cgan.transfer.apply import load_transfer, transfer
+from cgan.transfer.networks import TransferG, tag_code
+from cgan.transfer.trainer import TransferOptions, train_transfer
+
 from conftest import write
 from helpers import load
 

@@ -1,4 +1,4 @@
-from cgan.wordpiece import WordPiece, basic_tokens
+from cgan.text.wordpiece import WordPiece, basic_tokens
 
 
 def _vocab(tmp_path, words):

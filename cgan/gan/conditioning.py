@@ -1,0 +1,134 @@
+"""Condition encoders: tags or sentence embeddings -> the vector G and D are conditioned on.
+
+The encoder (and its vocabulary) is saved inside every checkpoint, so generating needs no training data.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+import torch.nn.functional as F
+
+from cgan.core.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
+from cgan.core.errors import CganError
+from cgan.core.tags import TagLine
+
+KINDS = ("pair", "multi", "none")
+
+
+class Conditioning:
+    """Maps (hair index, eye index) to a float vector.
+
+    `pairs` is the list of (hair, eyes) seen in training, for every kind: it drives the
+    'wrong tags' sampling of the matching-aware loss and the fixed tags of the sample grids.
+    """
+
+    def __init__(self, kind: str, pairs: Iterable[tuple[str, str]]) -> None:
+        if kind not in KINDS:
+            raise CganError(f"unknown conditioning {kind!r} (choose from {', '.join(KINDS)})")
+        self.kind = kind
+        self.pairs = sorted({(h, e) for h, e in pairs}, key=lambda p: (HAIR_INDEX[p[0]], EYE_INDEX[p[1]]))
+        self._pair_index = {p: i for i, p in enumerate(self.pairs)}
+        table = torch.full((len(HAIR_COLORS), len(EYE_COLORS)), -1, dtype=torch.long)
+        for (h, e), i in self._pair_index.items():
+            table[HAIR_INDEX[h], EYE_INDEX[e]] = i
+        self._table = table
+        self.pair_hair = torch.tensor([HAIR_INDEX[h] for h, _ in self.pairs], dtype=torch.long)
+        self.pair_eyes = torch.tensor([EYE_INDEX[e] for _, e in self.pairs], dtype=torch.long)
+
+    @property
+    def dim(self) -> int:
+        return {"pair": len(self.pairs), "multi": len(HAIR_COLORS) + len(EYE_COLORS), "none": 0}[self.kind]
+
+    @property
+    def conditional(self) -> bool:
+        return self.kind != "none"
+
+    def check(self, tag: TagLine, where: str) -> None:
+        """Raise a clear error for a tag this encoder cannot represent."""
+        if self.kind == "pair" and tag.pair not in self._pair_index:
+            raise CganError(
+                f"{where}: the pair '{tag.text}' was never seen in training, and --cond pair has no "
+                f"code for it ({len(self.pairs)} pairs known); use a model trained with --cond multi")
+
+    def encode(self, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
+        n = hair.shape[0]
+        if self.kind == "none":
+            return torch.zeros(n, 0, device=hair.device)
+        if self.kind == "multi":
+            return torch.cat([F.one_hot(hair, len(HAIR_COLORS)), F.one_hot(eyes, len(EYE_COLORS))], 1).float()
+        idx = self._table.to(hair.device)[hair, eyes]
+        if bool((idx < 0).any()):
+            raise CganError("a (hair, eyes) pair outside the training vocabulary reached the pair encoder")
+        return F.one_hot(idx, len(self.pairs)).float()
+
+    def encode_tags(self, tags: list[TagLine]) -> torch.Tensor:
+        hair = torch.tensor([HAIR_INDEX[t.hair] for t in tags], dtype=torch.long)
+        eyes = torch.tensor([EYE_INDEX[t.eyes] for t in tags], dtype=torch.long)
+        return self.encode(hair, eyes)
+
+    def wrong_pairs(self, hair: torch.Tensor, eyes: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """For each (hair, eyes), a uniformly drawn *different* pair of the training vocabulary."""
+        k = len(self.pairs)
+        right = self._table.to(hair.device)[hair, eyes]
+        if k < 2 or bool((right < 0).any()):
+            raise CganError("the matching-aware loss needs at least two distinct tag pairs in the data")
+        shift = torch.randint(1, k, right.shape, generator=gen, device="cpu").to(hair.device)
+        wrong = (right + shift) % k
+        return self.pair_hair.to(hair.device)[wrong], self.pair_eyes.to(hair.device)[wrong]
+
+    def wrong_codes(self, hair: torch.Tensor, eyes: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """The matching-aware loss's 'real image, wrong text' codes."""
+        return self.encode(*self.wrong_pairs(hair, eyes, gen))
+
+    def to_config(self) -> dict:
+        return {"kind": self.kind, "pairs": [list(p) for p in self.pairs]}
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "Conditioning | SentenceConditioning":
+        if cfg["kind"] == "sentence":
+            return SentenceConditioning.from_config(cfg)
+        return cls(cfg["kind"], [tuple(p) for p in cfg["pairs"]])
+
+
+class SentenceConditioning:
+    """A sentence embedding (unit length, from the encoder named in the checkpoint) as the condition.
+
+    Scaled by sqrt(dim) so its entries have roughly unit variance, like the tag codes after their
+    N(0, 1) embedding layer: G's conditioning-augmentation layer then starts at the noise's scale.
+    """
+
+    kind = "sentence"
+    conditional = True
+
+    def __init__(self, encoder: str, dim: int, preview: list[str] | None = None) -> None:
+        self.encoder, self._dim, self.preview = encoder, dim, list(preview or [])
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def encode(self, emb: torch.Tensor) -> torch.Tensor:
+        return emb.float() * self._dim ** 0.5
+
+    def encode_texts(self, texts: list[str], log=lambda m: None) -> torch.Tensor:
+        from cgan.text.embeddings import embed_texts
+        from cgan.text.minilm import load_encoder
+
+        return self.encode(torch.from_numpy(embed_texts(texts, load_encoder(self.encoder), log=log)))
+
+    def wrong_codes(self, emb: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Another image's caption for each image: the batch rolled by a random non-zero shift."""
+        n = emb.shape[0]
+        if n < 2:
+            raise CganError("the matching-aware loss needs at least two captions per batch")
+        shift = int(torch.randint(1, n, (1,), generator=gen))
+        return self.encode(emb.roll(shift, 0))
+
+    def to_config(self) -> dict:
+        return {"kind": "sentence", "encoder": self.encoder, "dim": self._dim, "preview": self.preview}
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "SentenceConditioning":
+        return cls(cfg["encoder"], cfg["dim"], cfg.get("preview"))

@@ -1,0 +1,76 @@
+"""The GAN trainer's options, their defaults, and the config a run records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cgan.data.augment import parse_policy
+from cgan.gan.build import ARCH
+from cgan.gan.conditioning import Conditioning
+
+LOSSES = ("gan", "acgan", "wgan-gp", "hinge")
+
+
+CHECKPOINT = "checkpoint.pt"
+
+
+LOSS_COLUMNS = ["epoch", "step", "d_loss", "g_loss"]
+
+
+@dataclass
+class TrainOptions:
+    out: str
+    cond: str = "pair"
+    loss: str = "gan"
+    base_channels: int = 64
+    z_dim: int = 100
+    batch_size: int = 64
+    epochs: int = 25
+    lr: float | None = None  # None: the loss's own default
+    seed: int = 0
+    ema: float = 0.0
+    flip: bool = False
+    n_critic: int = 5
+    gp_weight: float = 10.0
+    spectral_norm: bool = False
+    diffaug: str = ""  # DiffAugment policies, e.g. "translation,cutout"
+    ca_dim: int = 128  # sentences: conditioning-augmentation width
+    kl_weight: float = 0.1  # sentences: weight of CA's KL term in G's loss (see cli)
+    gan_int: bool = False  # sentences: GAN-INT, G also fools D on midpoints of two captions
+    mode_seeking: float = 0.0  # weight of Mao et al.'s mode-seeking term (0: off)
+    precision: str = "fp32"  # "bf16": forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16/AMX)
+    max_steps: int | None = None
+    time_limit: float | None = None  # minutes
+    resume: bool = False
+    device: str = "cpu"
+    log_every: int = 20
+    progress: bool = True
+    data_summary: dict = field(default_factory=dict)
+
+
+def defaults_for(loss: str) -> dict:
+    if loss == "wgan-gp":  # Gulrajani et al.'s settings
+        return {"lr": 1e-4, "betas": (0.0, 0.9), "d_norm": "layer"}
+    return {"lr": 2e-4, "betas": (0.5, 0.999), "d_norm": "batch"}
+
+
+def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
+    d = defaults_for(opts.loss)
+    return {
+        "arch": ARCH, "image_size": 64, "z_dim": opts.z_dim, "base_channels": opts.base_channels,
+        "cond": cond.to_config(), "loss": opts.loss,
+        # Spectral normalisation replaces D's batch norm (as in SN-GAN), it does not stack on it.
+        "d_norm": "none" if opts.spectral_norm else d["d_norm"],
+        "lr": opts.lr or d["lr"], "betas": list(d["betas"]), "batch_size": opts.batch_size,
+        "seed": opts.seed, "ema": opts.ema, "flip": opts.flip, "n_critic": opts.n_critic,
+        "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm,
+        "diffaug": ",".join(parse_policy(opts.diffaug)), "mode_seeking": opts.mode_seeking,
+        "precision": opts.precision,
+        **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
+           if cond.kind == "sentence" else {}),
+    }
+
+
+RESUME_KEYS = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
+               "mode_seeking", "precision")

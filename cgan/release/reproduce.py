@@ -1,0 +1,101 @@
+"""Do the committed originals come out again on this machine, under every kernel choice its CPU allows?
+
+A TA's machine differs from the one that made `samples/*_original.png` in what matters here: which
+instruction set ATen and oneDNN pick, whether oneDNN is used at all, and the thread count. One machine
+can play all of them: ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA are read at start-up (so each setting
+runs in its own process), torch.backends.mkldnn and the thread count are switched inside it.
+
+    python -m cgan.release.reproduce            # JSON: sha256 of each output, per (mkldnn, threads), this process
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+ORIGINALS = {name: ROOT / "samples" / f"{name}_original.png" for name in ("cgan", "gan", "transfer")}
+
+
+def _commands(out: Path) -> dict[str, list[str]]:
+    """The `cgan` command lines behind run_cgan.sh, run_gan.sh and extra_run.sh."""
+    return {
+        "cgan": ["generate", str(ROOT / "hw3" / "testing_tags.txt"), "--ckpt", "cgan", "--seed", "0", "-o", str(out / "cgan.png")],
+        "gan": ["generate", "--ckpt", "gan", "--n", "25", "--seed", "0", "-o", str(out / "gan.png")],
+        "transfer": ["transfer", "--ckpt", "transfer", "-o", str(out / "transfer.png")],
+    }
+
+
+VARIANTS = [(True, 1), (True, 2), (False, 1), (False, 2)]  # (torch.backends.mkldnn.enabled, threads)
+
+
+def probe(variants: list[tuple[bool, int]] = VARIANTS) -> dict[str, dict[str, str]]:
+    """In this process: for each (mkldnn, threads), the sha256 of each output as the CLI writes it."""
+    import torch
+
+    from cgan.cli import cli
+
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mkldnn, threads in variants:
+            torch.backends.mkldnn.enabled = mkldnn
+            torch.set_num_threads(threads)
+            shas = {}
+            for name, args in _commands(Path(tmp)).items():
+                cli.main(args, prog_name="cgan", standalone_mode=False)
+                shas[name] = hashlib.sha256(Path(args[-1]).read_bytes()).hexdigest()
+            result[f"mkldnn {'on' if mkldnn else 'off'}, {threads} thread{'s' if threads > 1 else ''}"] = shas
+    torch.backends.mkldnn.enabled = True
+    return result
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def isa_settings() -> list[dict[str, str]]:
+    """The environment settings this CPU can run: the native choice, then each lower ISA level."""
+    flags = _cpu_flags()
+    settings: list[dict[str, str]] = [{}, {"ATEN_CPU_CAPABILITY": "default"}, {"ONEDNN_MAX_CPU_ISA": "SSE41"}]
+    if "avx2" in flags:
+        settings += [{"ATEN_CPU_CAPABILITY": "avx2"}, {"ONEDNN_MAX_CPU_ISA": "AVX2"}]
+    if "avx512f" in flags:
+        settings += [{"ATEN_CPU_CAPABILITY": "avx512"}, {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}]
+    return settings
+
+
+def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.executable,
+           timeout: float = 300) -> list[tuple[str, str, dict[str, str]]]:
+    """(environment setting, in-process variant, sha256 per output) for every setting, one process each."""
+    rows = []
+    for env in isa_settings():
+        run_env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
+        run_env.update(env, PYTHONPATH=str(ROOT))
+        r = subprocess.run([python, "-m", "cgan.release.reproduce", json.dumps(variants)], env=run_env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError(f"{env or 'native'}: probe failed:\n{r.stderr[-2000:]}")
+        label = " ".join(f"{k}={v}" for k, v in env.items()) or "native ISA"
+        rows += [(label, variant, shas) for variant, shas in json.loads(r.stdout.splitlines()[-1]).items()]
+    return rows
+
+
+def original_shas() -> dict[str, str]:
+    return {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in ORIGINALS.items()}
+
+
+if __name__ == "__main__":
+    print(json.dumps(probe([tuple(v) for v in json.loads(sys.argv[1])] if len(sys.argv) > 1 else VARIANTS)))

@@ -1,0 +1,94 @@
+"""Applying a trained colour-transfer model: the pixel-exact path behind `cgan transfer` and extra_run.sh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.core.errors import CganError
+from cgan.core.images import to_input
+from cgan.core.pixels import EXACT_DTYPE, Rendered, render
+from cgan.transfer.networks import ARCH, TransferG, tag_code
+
+
+def transfer(G: TransferG, images: np.ndarray, hair: list[str], eyes: list[str]) -> np.ndarray:
+    """Each image (NHWC uint8) with hair colour hair[i] and eye colour eyes[i]."""
+    return transfer_rendered(G, images, hair, eyes).images
+
+
+@torch.no_grad()
+def transfer_rendered(G: TransferG, images: np.ndarray, hair: list[str], eyes: list[str]) -> Rendered:
+    """`transfer` with each output's rounding margin; in G's dtype (float64 from load_transfer, so the same
+    pixels on every machine), one image per forward pass, so a result never depends on the other images."""
+    G.eval()
+    p = next(G.parameters())
+    x = to_input(images, p.dtype).to(p.device)
+    code = tag_code(torch.tensor([HAIR_COLORS.index(h) for h in hair]),
+                    torch.tensor([EYE_COLORS.index(e) for e in eyes])).to(p.device, p.dtype)
+    return Rendered.concat([render(G(x[i:i + 1], code[i:i + 1])) for i in range(len(x))])
+
+
+def transfer_grid(G: TransferG, images: np.ndarray, eyes: list[str], hairs: list[str],
+                  input_margins: np.ndarray | None = None) -> Rendered:
+    """Rows = input images; columns = the input, then the input with each of `hairs` (its own eyes kept).
+    Files read from disk are pixels already (nothing to round); generated inputs bring their margins."""
+    inputs = Rendered(images, np.full(len(images), np.inf) if input_margins is None else input_margins)
+    cols = [inputs] + [transfer_rendered(G, images, [h] * len(images), eyes) for h in hairs]
+    return Rendered(np.stack([c.images for c in cols], 1).reshape(-1, *images.shape[1:]),
+                    np.stack([c.margins for c in cols], 1).reshape(-1))
+
+
+def load_transfer(path: str | Path) -> tuple[TransferG, dict]:
+    """The generator (EMA weights) of a training or release checkpoint, float64 on the CPU, eval mode."""
+    obj = load_checkpoint(path, arch=ARCH)
+    cfg = obj["config"]
+    G = load_weights(TransferG(cfg["base_channels"], cfg["blocks"]), sampling_state(obj), path, EXACT_DTYPE)
+    return G, obj
+
+
+# Faces extra_run.sh uses when it is given none: drawn by the release cgan model, so nothing from
+# the course data ships in the repository.
+DEFAULT_FACES = [("black", "blue"), ("brown", "green"), ("blonde", "red"), ("white", "purple"), ("pink", "aqua")]
+
+
+def default_faces(ckpt: str | Path, seed: int = 0) -> tuple[Rendered, list[str]]:
+    """Faces from a tag-conditioned generator (one seed each, seed + row), and their eye colours."""
+    from cgan.core.tags import TagLine
+    from cgan.gan.build import load_generator
+    from cgan.gan.sampling import generate_rendered
+
+    G, cond, _ = load_generator(ckpt)
+    tags = [TagLine(str(i), h, e) for i, (h, e) in enumerate(DEFAULT_FACES)]
+    faces = generate_rendered(G, cond, [seed + i for i in range(len(tags))], tags, path=str(ckpt))
+    return faces, [e for _, e in DEFAULT_FACES]
+
+
+def read_inputs(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
+    """Image files, and the image files inside folders (sorted by name; a tagged folder's images/), as
+    64x64 NHWC uint8."""
+    from cgan.core.images import load_rgb
+    from cgan.data.tagged import IMAGE_EXTS, image_dir
+
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(f for f in image_dir(p).iterdir() if f.suffix.lower() in IMAGE_EXTS and f.is_file())
+            if not found:
+                raise CganError(f"{p}: no images ({', '.join(IMAGE_EXTS)}) in this folder")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise CganError(f"{p}: no such file or folder")
+    images = []
+    for f in files:
+        try:
+            images.append(load_rgb(f))
+        except (OSError, ValueError) as e:
+            raise CganError(f"{f}: not a readable image ({e})") from None
+    return np.stack(images), [str(f) for f in files]
