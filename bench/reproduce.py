@@ -35,9 +35,9 @@ from cgan.gan.build import (  # noqa: E402
     load_run,  # noqa: E402
 )
 from cgan.gan.sampling import generate, noise, tag_seeds  # noqa: E402
+from cgan.grading.reproduce import isa_settings, matrix, original_shas  # noqa: E402
 from cgan.release.export import export_generator  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
-from cgan.release.reproduce import isa_settings, matrix, original_shas  # noqa: E402
 
 _LEVELS_SCRIPT = """
 import sys, json, numpy as np, torch

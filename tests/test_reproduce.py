@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cgan.release.reproduce import isa_settings, matrix, original_shas
+from cgan.grading.reproduce import isa_settings, matrix, original_shas
 
 
 @pytest.mark.slow

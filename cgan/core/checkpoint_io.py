@@ -23,7 +23,7 @@ def save_checkpoint(obj: dict, path: str | Path) -> None:
     atomic_write(path, lambda f: f.write(data))
 
 
-def load_checkpoint(path: str | Path, arch: str | tuple[str, ...]) -> dict:
+def load_checkpoint(path: str | Path, arch: str | tuple[str, ...] | None) -> dict:
     """Load safely: code-carrying pickles are refused, and the format is checked before use."""
     path = Path(path)
     if not path.is_file():
@@ -48,7 +48,7 @@ def load_checkpoint(path: str | Path, arch: str | tuple[str, ...]) -> dict:
                         f"understands ({FORMAT_VERSION}); upgrade cgan")
     found = obj["config"].get("arch")
     allowed = (arch,) if isinstance(arch, str) else arch
-    if found not in allowed:
+    if allowed is not None and found not in allowed:  # None: any architecture (copying, not building)
         raise CganError(f"{path}: architecture {found!r} is not {' or '.join(map(repr, allowed))}")
     return obj
 

@@ -106,7 +106,6 @@ def load_rgb(path: str | Path, size: int | None = TILE) -> np.ndarray:
 
 def read_png(data: bytes) -> tuple[np.ndarray | None, str]:
     """(HWC uint8 array or None, PIL mode or the error)."""
-    from PIL import Image
 
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         return None, "not a PNG file"

@@ -11,6 +11,8 @@ import torch
 
 from cgan.core.errors import CganError
 
+PRECISIONS = ("fp32", "bf16")  # bf16: forward passes under autocast; weights, optimiser and losses stay fp32
+
 
 def autocast(cfg: dict, device_type: str) -> torch.autocast:
     """bf16 autocast for the forward passes when the run asks for it (backward runs outside it)."""

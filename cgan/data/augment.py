@@ -10,7 +10,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cgan.core.errors import CganError
+
 POLICIES = ("translation", "cutout")
+
+
+def check_policy(text: str) -> tuple[str, ...]:
+    """`parse_policy` for user input: a bad policy is a one-line error naming the option."""
+    try:
+        return parse_policy(text)
+    except ValueError as e:
+        raise CganError(f"--diffaug: {e}") from None
 
 
 def parse_policy(text: str) -> tuple[str, ...]:

@@ -96,6 +96,9 @@ def read_eyes(image: np.ndarray) -> str:
     return _nearest(np.median(keep, axis=0), EYE_RGB)
 
 
+FORMATS = ("extra", "faces")  # the extra data's layout, and the handout's faces/ with tag:count lines
+
+
 def synth_dataset(out: str | Path, n: int, fmt: str = "extra", seed: int = 0,
                   pairs: list[tuple[str, str]] | None = None) -> Path:
     """Write `n` faces plus tags.csv in the real on-disk format.
@@ -104,7 +107,7 @@ def synth_dataset(out: str | Path, n: int, fmt: str = "extra", seed: int = 0,
     fmt 'faces': 96x96 images in `out/`, lines `id,aqua hair:123<TAB>long hair:45<TAB>aqua eyes:67`
     (with a distractor tag, as the handout's file has many), so loading exercises resizing and parsing.
     """
-    if fmt not in ("extra", "faces"):
+    if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     out = Path(out)
     rng = np.random.RandomState(seed)

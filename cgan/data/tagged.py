@@ -148,7 +148,6 @@ def combine(sets: list[TaggedImages]) -> TaggedImages:
     """Several tagged folders as one training set (ids are prefixed with the folder to stay unique)."""
     if len(sets) == 1:
         return sets[0]
-    from cgan.core.tags import TagLine
     records = [TagLine(f"{s.summary.get('data', k)}:{r.id}", r.hair, r.eyes, r.line)
                for k, s in enumerate(sets) for r in s.records]
     return TaggedImages(np.concatenate([s.images for s in sets]), np.concatenate([s.hair for s in sets]),

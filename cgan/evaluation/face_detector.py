@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from cgan.core.errors import CganError
+from cgan.release.manifest import fetch
 
 PASS_FACES = 20
 
@@ -30,7 +31,6 @@ def _cv2():
 
 def load_detector(path: str | Path | None = None, log=lambda m: None):
     """The cascade from `path`, or fetched once (pinned sha256) through the release cache."""
-    from cgan.release.manifest import fetch
 
     cv2 = _cv2()
     p = Path(path) if path else fetch(CASCADE, log=log, progress=False)

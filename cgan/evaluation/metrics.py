@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 
+from cgan.core.errors import CganError
+
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (Heusel et al. 2017)."""
@@ -26,7 +28,6 @@ def frechet_from_stats(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.
     try:
         from scipy import linalg
     except ImportError:
-        from cgan.core.errors import CganError
         raise CganError("the Fréchet distance needs scipy: pip install -r requirements-eval.txt") from None
 
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)

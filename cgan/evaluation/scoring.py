@@ -13,7 +13,10 @@ from collections import defaultdict
 import numpy as np
 
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.core.images import make_grid
 from cgan.core.tags import TagLine
+from cgan.evaluation.face_detector import PASS_FACES, detect_faces
+from cgan.evaluation.layouts import course_canvas
 from cgan.evaluation.metrics import (
     COLLAPSE_RATIO,
     collapse_flag,
@@ -74,9 +77,6 @@ def count_faces(images: np.ndarray, detector, submitted: np.ndarray | None = Non
     """The course's detector on the course canvas (its matplotlib figure, rebuilt), on our tight
     grid, and on the PNG as submitted when there is one. The pass rule reads the submitted PNG
     (what the course ran it on), else the course canvas."""
-    from cgan.core.images import make_grid
-    from cgan.evaluation.face_detector import PASS_FACES, detect_faces
-    from cgan.evaluation.layouts import course_canvas
 
     res: dict = {"tight_grid": int(len(detect_faces(make_grid(images), detector)))}
     if len(images) == 25:

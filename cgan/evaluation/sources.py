@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
+from cgan.core.errors import CganError
+from cgan.core.images import as_array
 from cgan.core.tags import TagLine
+from cgan.evaluation.layouts import find_tiles
+from cgan.gan.build import load_generator
+from cgan.gan.sampling import generate, tag_seeds
 
 
 def read_grid(path) -> np.ndarray:
     """A grid image as an HWC uint8 array (RGB or RGBA as stored)."""
-    from PIL import Image, UnidentifiedImageError
 
-    from cgan.core.errors import CganError
-    from cgan.core.images import as_array
 
     try:
         with Image.open(path) as im:
@@ -29,8 +32,6 @@ def read_grid(path) -> np.ndarray:
 def grid_tiles(path, n: int | None = None) -> tuple[np.ndarray, str, np.ndarray]:
     """(the first `n` of the 25 tiles as 64x64 images, the layout found, the grid as read) of a grid
     PNG in any layout students used: tight, matplotlib canvases, torchvision padding, odd sizes."""
-    from cgan.core.errors import CganError
-    from cgan.evaluation.layouts import find_tiles
 
     grid = read_grid(path)
     try:
@@ -47,7 +48,6 @@ def grid_tiles(path, n: int | None = None) -> tuple[np.ndarray, str, np.ndarray]
 def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
                        tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
     """Images from a generator file: see `generator_samples`."""
-    from cgan.gan.build import load_generator
 
     G, cond, _ = load_generator(ckpt)
     return generator_samples(G, cond, tags, n, seed, tags_path)
@@ -56,8 +56,6 @@ def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
 def generator_samples(G, cond, tags: list[TagLine] | None, n: int, seed: int = 0,
                       tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
     """Images from a loaded generator: one per tag line, or `n` spread evenly over the pairs it was trained on."""
-    from cgan.core.errors import CganError
-    from cgan.gan.sampling import generate, tag_seeds
 
     if cond.kind == "sentence":
         raise CganError("this is a sentence model: cgan eval scores hair/eye tags; judge it with generate --text-file")
@@ -74,7 +72,6 @@ def real_samples(data, tags: list[TagLine] | None, n: int, seed: int = 0,
                  exclude: set[int] | None = None) -> tuple[np.ndarray, list[TagLine]]:
     """Real images as the ceiling: one distinct image per tag line, or `n` drawn at random
     (never one of `exclude`, e.g. the images an Inception reference was computed on)."""
-    from cgan.core.errors import CganError
 
     rng = np.random.RandomState(seed)
     allowed = np.array([i for i in range(len(data)) if not exclude or i not in exclude])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -119,3 +120,10 @@ def load_classifier(path: str | Path, dtype: torch.dtype = torch.float32) -> Cla
     obj = load_checkpoint(path, arch=ARCH)
     net = load_weights(TagNet(obj["config"]["width"]), obj["state"], path, dtype)
     return Classifier(net, obj.get("info", {}), str(path))
+
+
+def eye_reader(path: str | Path) -> Callable[[np.ndarray], list[str]]:
+    """The eye colours tagnet reads on NHWC uint8 images, computed in float64: where the reading picks
+    pixels (transfer's --eyes keep), a near tie between two colours goes the same way on every machine."""
+    clf = load_classifier(path, dtype=torch.float64)
+    return lambda images: [EYE_COLORS[int(e)] for e in clf.predict(images).eyes]

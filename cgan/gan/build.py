@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.pixels import EXACT_DTYPE
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Discriminator, Generator
@@ -18,7 +19,6 @@ def build_generator(cfg: dict) -> Generator:
 
 
 def build_discriminator(cfg: dict) -> Discriminator:
-    from cgan.core.colors import EYE_COLORS, HAIR_COLORS
     cond = Conditioning.from_config(cfg["cond"])
     acgan = cfg["loss"] == "acgan"
     # ACGAN's D reads the class from the image alone (Odena et al.); the others see the tags.

@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from cgan.core.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.core.errors import CganError
 from cgan.core.tags import TagLine
+from cgan.text.embeddings import embed_texts
+from cgan.text.minilm import load_encoder
 
 KINDS = ("pair", "multi", "none")
 
@@ -113,8 +115,6 @@ class SentenceConditioning:
         return emb.float() * self._dim ** 0.5
 
     def encode_texts(self, texts: list[str], log=lambda m: None) -> torch.Tensor:
-        from cgan.text.embeddings import embed_texts
-        from cgan.text.minilm import load_encoder
 
         return self.encode(torch.from_numpy(embed_texts(texts, load_encoder(self.encoder), log=log)))
 

@@ -28,8 +28,8 @@ from cgan.core.errors import CganError
 from cgan.core.images import save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import resume_config
-from cgan.data.captioned import CaptionedImages
-from cgan.data.tagged import TaggedImages
+from cgan.data.captioned import CaptionedImages, load_captioned_folder
+from cgan.data.tagged import TaggedImages, load_tagged_folder
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning, SentenceConditioning
 from cgan.gan.options import (
@@ -42,6 +42,8 @@ from cgan.gan.options import (
 )
 from cgan.gan.sampling import generate, preview_tags
 from cgan.gan.trainer import Trainer
+from cgan.text.embeddings import embed_captions
+from cgan.text.minilm import NAME, load_encoder
 
 
 def _truncate_losses(path: Path, epochs_done: int) -> None:
@@ -58,7 +60,6 @@ def _truncate_losses(path: Path, epochs_done: int) -> None:
 
 def _conditioning(data: TaggedImages | CaptionedImages, opts: TrainOptions) -> Conditioning | SentenceConditioning:
     if isinstance(data, CaptionedImages):
-        from cgan.text.minilm import NAME
 
         if opts.cond != "sentence" or data.emb is None:
             raise CganError(f"{data.summary.get('data')}: captioned data needs --cond sentence (embedded captions)")
@@ -83,7 +84,7 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
     cfg = model_config(opts, cond)
-    dd, device = init_from_env(opts.device)
+    dd, device = init_from_env(resolve_device(opts.device))
     if not dd.main:
         log = lambda m: None  # noqa: E731 - rank 0 speaks and writes for all
     try:
@@ -192,3 +193,18 @@ def _end_epoch(trainer: Trainer, epoch: int, rows: list, values: list, preview: 
         mean_d, mean_g = (float(np.nanmean([v[k] for v in values])) for k in (0, 1))
     log(f"epoch {epoch}: step {trainer.step_count}, d_loss {mean_d:.4f}, g_loss {mean_g:.4f}, "
         f"{time.time() - t_start:.0f} s, checkpoint {ckpt_path}")
+
+
+def resolve_device(device: str) -> str:
+    """'auto': the GPU when there is one, else the CPU; anything else as given."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def load_training_data(data_dir: str | Path, cond: str, cache: bool = True,
+                       log: Callable[[str], None] = print) -> TaggedImages | CaptionedImages:
+    """Tagged images for tag conditioning (or none); captioned images, embedded, for sentences."""
+    if cond == "sentence":
+        return embed_captions(load_captioned_folder(data_dir, log=log), load_encoder(), cache=cache, log=log)
+    return load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=log)

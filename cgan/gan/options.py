@@ -7,14 +7,11 @@ from dataclasses import dataclass, field
 
 from cgan.data.augment import parse_policy
 from cgan.gan.build import ARCH
-from cgan.gan.conditioning import Conditioning
+from cgan.gan.conditioning import KINDS, Conditioning
 
 LOSSES = ("gan", "acgan", "wgan-gp", "hinge")
-
-
+CONDS = (*KINDS, "sentence")  # tag encoders, and captions through the sentence encoder
 CHECKPOINT = "checkpoint.pt"
-
-
 LOSS_COLUMNS = ["epoch", "step", "d_loss", "g_loss"]
 
 
@@ -43,7 +40,7 @@ class TrainOptions:
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
     resume: bool = False
-    device: str = "cpu"
+    device: str = "auto"  # the GPU when there is one
     log_every: int = 20
     progress: bool = True
     data_summary: dict = field(default_factory=dict)

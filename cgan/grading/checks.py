@@ -9,6 +9,7 @@ import numpy as np
 
 from cgan.core.errors import CganError
 from cgan.core.images import GRID_COLS, TILE, read_png
+from cgan.evaluation.layouts import find_tiles
 
 REQUIRED = ("run_cgan.sh", "samples/cgan_original.png")
 
@@ -41,7 +42,6 @@ def check_format(data: bytes | None, n_images: int) -> dict:
     """The course's format: PNG, (5*64) x (rows*64), RGB, no blank tile ('ok'). A grid in another
     layout students used (a matplotlib canvas, torchvision padding) fails that but is still
     'scorable' when its 25 tiles are found, so it can be reproduced and scored all the same."""
-    from cgan.evaluation.layouts import find_tiles
 
     res: dict = {"ok": False, "scorable": False, "problems": [], "size": None, "mode": None, "blank_tiles": [],
                  "layout": None, "tiles": None}

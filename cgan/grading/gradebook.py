@@ -17,10 +17,15 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pandas as pd
+import torch
 
 from cgan.core.errors import CganError
 from cgan.core.files import atomic_write
 from cgan.core.tags import TagLine, read_testing_tags
+from cgan.evaluation.scoring import evaluate
+from cgan.evaluation.sources import checkpoint_samples
+from cgan.evaluation.tools import load_eval_tools
 from cgan.grading.checks import (
     OUTPUT,
     POINTS,
@@ -33,7 +38,9 @@ from cgan.grading.checks import (
     compare,
 )
 from cgan.grading.gradescope import gradescope_results
-from cgan.grading.sandbox import Limits, RunResult, run_submission
+from cgan.grading.report import write_report
+from cgan.grading.sandbox import Limits, RunResult, namespaces_available, run_submission
+from cgan.release.manifest import resolve_checkpoint
 
 
 @dataclass
@@ -65,14 +72,12 @@ class Tools:
 
 
 def score(images: np.ndarray, tags: list[TagLine], tools: Tools) -> dict:
-    from cgan.evaluation.scoring import evaluate
 
     return evaluate(images, tags, tools.classifier, tools.detector)
 
 
 def baseline_figures(ckpt: Path, tags: list[TagLine], tools: Tools, tags_path: str) -> dict:
     """The course baseline checkpoint run through the same pipeline as the students."""
-    from cgan.evaluation.sources import checkpoint_samples
 
     images, t = checkpoint_samples(ckpt, tags, len(tags), 0, tags_path)
     res = score(images, t or tags, tools)
@@ -170,9 +175,7 @@ def load_result(out: Path, name: str, fingerprint: str) -> dict | None:
 
 def grade(root: str | Path, opts: GradeOptions, tools: Tools, log: Callable[[str], None] = print):
     """Grade every submission folder under `root`; writes grades.csv and report.html under opts.out."""
-    import pandas as pd
 
-    from cgan.grading.report import write_report
 
     root, out = Path(root).resolve(), Path(opts.out).resolve()
     if out.is_relative_to(root):
@@ -220,3 +223,26 @@ def grade(root: str | Path, opts: GradeOptions, tools: Tools, log: Callable[[str
     atomic_write(out / "grades.csv", lambda f: f.write(csv))
     write_report(out, df, {d["row"]["student"]: d for d in docs if d}, tags, tools.baseline)
     return df
+
+
+def grade_class(submissions_dir: Path, tags_file: Path, out: Path, limits: Limits, jobs: int = 1,
+                tolerance_levels: int = 2, tolerance_fraction: float = 0.01, classifier: str = "tagnet",
+                baseline: str = "baseline", faces: bool = True, cascade: Path | None = None, resume: bool = True,
+                log: Callable[[str], None] = print) -> pd.DataFrame:
+    """`cgan grade`: load the judging tools and the baseline's figures once, then grade every submission."""
+    if jobs < 1 or limits.wall_s <= 0:
+        raise CganError("--jobs and --time-limit must be positive")
+    tags = read_testing_tags(tags_file)
+    clf, detector, why = load_eval_tools(classifier, faces, cascade, log)
+    if why:
+        log(f"faces not counted: {why}")
+    tools = Tools(clf, detector)
+    if baseline != "none":
+        tools.baseline = baseline_figures(resolve_checkpoint(baseline, log=log), tags, tools, str(tags_file))
+        log(f"baseline {baseline}: tags both-correct {tools.baseline['both']:.0%}, "
+            f"fd_tagnet {tools.baseline['fd_tagnet']:.1f}")
+    iso = namespaces_available()
+    log("isolation: namespaces" if iso is None else f"isolation: basic only ({iso})")
+    opts = GradeOptions(tags_file=tags_file, out=out, limits=limits, jobs=jobs, tolerance_levels=tolerance_levels,
+                        tolerance_fraction=tolerance_fraction, resume=resume, gpus=torch.cuda.device_count())
+    return grade(submissions_dir, opts, tools, log=log)

@@ -9,10 +9,13 @@ import io
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from cgan.core.files import atomic_write
-from cgan.core.images import GRID_COLS, png_bytes
+from cgan.core.images import GRID_COLS, png_bytes, read_png
 from cgan.core.tags import TagLine
+from cgan.evaluation.layouts import course_canvas
+from cgan.evaluation.sources import grid_tiles
 
 STYLE = """
 body{font-family:sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse}
@@ -29,7 +32,6 @@ def _img(data: bytes, cls: str = "", alt: str = "") -> str:
 
 def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
     """The grid tile by tile (any layout), each with the tags asked and the classifier's tick or cross."""
-    from cgan.evaluation.sources import grid_tiles
 
     tiles, _, _ = grid_tiles(io.BytesIO(grid_png), len(tags))
     mark = lambda ok: '<span class="ok">&#10003;</span>' if ok else '<span class="bad">&#10007;</span>'
@@ -44,10 +46,7 @@ def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
 
 def _faces_canvas(grid_png: bytes, n: int, boxes: list) -> bytes:
     """The course's canvas rebuilt from the grid's tiles, with the detector's boxes drawn on it."""
-    from PIL import Image, ImageDraw
 
-    from cgan.evaluation.layouts import course_canvas
-    from cgan.evaluation.sources import grid_tiles
 
     tiles, _, _ = grid_tiles(io.BytesIO(grid_png), n)
     im = Image.fromarray(course_canvas(tiles)).convert("RGB")
@@ -61,7 +60,6 @@ def _faces_canvas(grid_png: bytes, n: int, boxes: list) -> bytes:
 
 def _heat_map(a_png: bytes, b_png: bytes) -> bytes | None:
     """Where two PNGs of one size differ: black where equal, brighter red the larger the difference."""
-    from cgan.core.images import read_png
 
     a, _ = read_png(a_png)
     b, _ = read_png(b_png)

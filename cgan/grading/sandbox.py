@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -241,7 +242,6 @@ def _untar(data: bytes) -> dict[str, bytes]:
 
 
 def _set_limits(limits: Limits) -> None:
-    import resource
 
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds(), limits.cpu_seconds()))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20, limits.file_mb * 2**20))

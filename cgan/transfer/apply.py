@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -11,8 +13,12 @@ import torch
 from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
-from cgan.core.images import to_input
+from cgan.core.images import load_rgb, to_input
 from cgan.core.pixels import EXACT_DTYPE, Rendered, render
+from cgan.core.tags import TagLine
+from cgan.data.tagged import IMAGE_EXTS, image_dir
+from cgan.gan.build import load_generator
+from cgan.gan.sampling import generate_rendered
 from cgan.transfer.networks import ARCH, TransferG, tag_code
 
 
@@ -53,15 +59,12 @@ def load_transfer(path: str | Path) -> tuple[TransferG, dict]:
 
 # Faces extra_run.sh uses when it is given none: drawn by the release cgan model, so nothing from
 # the course data ships in the repository.
+DEFAULT_HAIR = "blonde,blue,pink,red,green,black"  # the columns extra_run.sh shows
 DEFAULT_FACES = [("black", "blue"), ("brown", "green"), ("blonde", "red"), ("white", "purple"), ("pink", "aqua")]
 
 
 def default_faces(ckpt: str | Path, seed: int = 0) -> tuple[Rendered, list[str]]:
     """Faces from a tag-conditioned generator (one seed each, seed + row), and their eye colours."""
-    from cgan.core.tags import TagLine
-    from cgan.gan.build import load_generator
-    from cgan.gan.sampling import generate_rendered
-
     G, cond, _ = load_generator(ckpt)
     tags = [TagLine(str(i), h, e) for i, (h, e) in enumerate(DEFAULT_FACES)]
     faces = generate_rendered(G, cond, [seed + i for i in range(len(tags))], tags, path=str(ckpt))
@@ -71,9 +74,6 @@ def default_faces(ckpt: str | Path, seed: int = 0) -> tuple[Rendered, list[str]]
 def read_inputs(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
     """Image files, and the image files inside folders (sorted by name; a tagged folder's images/), as
     64x64 NHWC uint8."""
-    from cgan.core.images import load_rgb
-    from cgan.data.tagged import IMAGE_EXTS, image_dir
-
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -92,3 +92,45 @@ def read_inputs(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
         except (OSError, ValueError) as e:
             raise CganError(f"{f}: not a readable image ({e})") from None
     return np.stack(images), [str(f) for f in files]
+
+
+def colour_list(text: str, known: tuple[str, ...] | list[str], option: str) -> list[str]:
+    """'blonde,blue' -> ['blonde', 'blue'], every colour checked against `known`."""
+    colours = [c.strip() for c in text.split(",") if c.strip()]
+    bad = [c for c in colours if c not in known]
+    if bad or not colours:
+        raise CganError(f"{option}: unknown colour {bad[0] if bad else text!r} (known: {' '.join(known)})")
+    return colours
+
+
+@dataclass
+class TransferJob:
+    """What `cgan transfer` writes: the grid (rows = inputs), the input names and the eyes each row kept."""
+
+    grid: Rendered
+    names: list[str]
+    eyes: list[str]
+    cols: int
+
+
+def transfer_job(G: TransferG, inputs: list[Path], hairs: list[str], eyes: str, faces_ckpt: Path | None = None,
+                 read_eyes: Callable[[np.ndarray], list[str]] | None = None, seed: int = 0) -> TransferJob:
+    """Rows for `inputs` (or, with none, faces drawn by the tag generator `faces_ckpt`): each input, then
+    the input with each hair colour; eyes = one colour for all, or 'keep' (the generated faces' own tags,
+    or what `read_eyes` reads on the files)."""
+    if eyes != "keep" and eyes not in EYE_COLORS:
+        raise CganError(f"--eyes: unknown colour {eyes!r} (known: keep {' '.join(EYE_COLORS)})")
+    if inputs:
+        images, names = read_inputs(inputs)
+        own_eyes, margins = None, None
+    else:
+        faces, own_eyes = default_faces(faces_ckpt, seed)
+        images, margins = faces.images, faces.margins
+        names = [f"{faces_ckpt} seed {seed + k}" for k in range(len(images))]
+    if eyes != "keep":
+        target = [eyes] * len(images)
+    elif own_eyes is not None:
+        target = own_eyes
+    else:
+        target = read_eyes(images)
+    return TransferJob(transfer_grid(G, images, target, hairs, margins), names, target, 1 + len(hairs))

@@ -5,7 +5,7 @@ instruction set ATen and oneDNN pick, whether oneDNN is used at all, and the thr
 can play all of them: ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA are read at start-up (so each setting
 runs in its own process), torch.backends.mkldnn and the thread count are switched inside it.
 
-    python -m cgan.release.reproduce            # JSON: sha256 of each output, per (mkldnn, threads), this process
+    python -m cgan.grading.reproduce            # JSON: sha256 of each output, per (mkldnn, threads), this process
 """
 
 from __future__ import annotations
@@ -15,8 +15,15 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+import torch
+
+from cgan.core.colors import HAIR_COLORS
+from cgan.core.images import make_grid, png_bytes
+from cgan.gan.grids import generate_grid
+from cgan.release.manifest import resolve_checkpoint
+from cgan.transfer.apply import DEFAULT_HAIR, colour_list, load_transfer, transfer_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,34 +31,29 @@ ROOT = Path(__file__).resolve().parents[2]
 ORIGINALS = {name: ROOT / "samples" / f"{name}_original.png" for name in ("cgan", "gan", "transfer")}
 
 
-def _commands(out: Path) -> dict[str, list[str]]:
-    """The `cgan` command lines behind run_cgan.sh, run_gan.sh and extra_run.sh."""
-    return {
-        "cgan": ["generate", str(ROOT / "hw3" / "testing_tags.txt"), "--ckpt", "cgan", "--seed", "0", "-o", str(out / "cgan.png")],
-        "gan": ["generate", "--ckpt", "gan", "--n", "25", "--seed", "0", "-o", str(out / "gan.png")],
-        "transfer": ["transfer", "--ckpt", "transfer", "-o", str(out / "transfer.png")],
-    }
+def outputs() -> dict[str, bytes]:
+    """The PNG bytes run_cgan.sh, run_gan.sh and extra_run.sh write, made by the library calls behind
+    `cgan generate` and `cgan transfer` with the release files."""
+    cgan = generate_grid(resolve_checkpoint("cgan"), ROOT / "hw3" / "testing_tags.txt", seed=0)
+    gan = generate_grid(resolve_checkpoint("gan"), seed=0, n=25)
+    G, _ = load_transfer(resolve_checkpoint("transfer"))
+    job = transfer_job(G, [], colour_list(DEFAULT_HAIR, HAIR_COLORS, "--hair"), "keep", resolve_checkpoint("cgan"))
+    return {"cgan": png_bytes(make_grid(cgan.rendered.images, cgan.cols)),
+            "gan": png_bytes(make_grid(gan.rendered.images, gan.cols)),
+            "transfer": png_bytes(make_grid(job.grid.images, job.cols))}
 
 
 VARIANTS = [(True, 1), (True, 2), (False, 1), (False, 2)]  # (torch.backends.mkldnn.enabled, threads)
 
 
 def probe(variants: list[tuple[bool, int]] = VARIANTS) -> dict[str, dict[str, str]]:
-    """In this process: for each (mkldnn, threads), the sha256 of each output as the CLI writes it."""
-    import torch
-
-    from cgan.cli import cli
-
+    """In this process: for each (mkldnn, threads), the sha256 of each output."""
     result = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for mkldnn, threads in variants:
-            torch.backends.mkldnn.enabled = mkldnn
-            torch.set_num_threads(threads)
-            shas = {}
-            for name, args in _commands(Path(tmp)).items():
-                cli.main(args, prog_name="cgan", standalone_mode=False)
-                shas[name] = hashlib.sha256(Path(args[-1]).read_bytes()).hexdigest()
-            result[f"mkldnn {'on' if mkldnn else 'off'}, {threads} thread{'s' if threads > 1 else ''}"] = shas
+    for mkldnn, threads in variants:
+        torch.backends.mkldnn.enabled = mkldnn
+        torch.set_num_threads(threads)
+        shas = {name: hashlib.sha256(data).hexdigest() for name, data in outputs().items()}
+        result[f"mkldnn {'on' if mkldnn else 'off'}, {threads} thread{'s' if threads > 1 else ''}"] = shas
     torch.backends.mkldnn.enabled = True
     return result
 
@@ -84,7 +86,7 @@ def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.execut
     for env in isa_settings():
         run_env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
         run_env.update(env, PYTHONPATH=str(ROOT))
-        r = subprocess.run([python, "-m", "cgan.release.reproduce", json.dumps(variants)], env=run_env, cwd=ROOT, capture_output=True,
+        r = subprocess.run([python, "-m", "cgan.grading.reproduce", json.dumps(variants)], env=run_env, cwd=ROOT, capture_output=True,
                            text=True, timeout=timeout)
         if r.returncode != 0:
             raise RuntimeError(f"{env or 'native'}: probe failed:\n{r.stderr[-2000:]}")

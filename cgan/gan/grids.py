@@ -1,0 +1,64 @@
+"""The grids `cgan generate` writes: one image per tag line, per unconditional seed, or per prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from cgan.core.errors import CganError
+from cgan.core.images import GRID_COLS
+from cgan.core.pixels import Rendered
+from cgan.core.tags import read_testing_tags
+from cgan.gan.build import load_generator
+from cgan.gan.sampling import generate_rendered, tag_seeds
+from cgan.text.prompts import plan_images
+
+
+@dataclass
+class Grid:
+    """Images (with their rounding margins), a name for each (for warnings), and the columns to lay them in."""
+
+    rendered: Rendered
+    names: list[str]
+    cols: int = GRID_COLS
+    prompts: int = 0
+
+
+def default_release(tags_file: Path | None, wants_text: bool) -> str:
+    """The release model a plain `cgan generate` means: 'cgan' for a tags file, 'gan' without one."""
+    if wants_text:
+        raise CganError("--text/--text-file need --ckpt: a sentence model (no release sentence model is bundled)")
+    return "cgan" if tags_file is not None else "gan"
+
+
+def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: int | None = None,
+                  text: str | None = None, text_file: Path | None = None,
+                  log: Callable[[str], None] = lambda m: None) -> Grid:
+    """The images of one `cgan generate` call, from the generator file `ckpt` (float64 on the CPU)."""
+    G, cond, _ = load_generator(ckpt)
+    wants_text = text is not None or text_file is not None
+    if cond.kind == "sentence" and not wants_text:
+        raise CganError(f"{ckpt}: a sentence model: give --text or --text-file")
+    if cond.kind != "sentence" and wants_text:
+        raise CganError(f"{ckpt}: --text/--text-file need a sentence model (this one is conditioned on {cond.kind})")
+    if cond.kind == "sentence":
+        prompts, offsets, cols = plan_images(text, text_file, n)
+        codes = cond.encode_texts(prompts, log=log)  # each distinct prompt is encoded once
+        seeds = [seed + k for k in offsets]
+        return Grid(generate_rendered(G, cond, seeds, codes=codes),
+                    [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)], cols, len(set(prompts)))
+    if cond.conditional and tags_file is None:
+        raise CganError(f"{ckpt}: a conditional model needs a tags file (e.g. hw3/testing_tags.txt)")
+    if tags_file is not None:
+        tags = read_testing_tags(tags_file)
+        seeds = tag_seeds(tags, seed, str(tags_file))
+        names = [f"{tags_file}:{t.line} (seed {s})" for t, s in zip(tags, seeds)]
+        if cond.conditional:
+            return Grid(generate_rendered(G, cond, seeds, tags, path=str(tags_file)), names)
+        return Grid(generate_rendered(G, cond, seeds), names)  # an unconditional model seeded by the ids
+    n = 25 if n is None else n
+    if n < 1:
+        raise CganError("--n must be at least 1")
+    seeds = [seed + k for k in range(n)]
+    return Grid(generate_rendered(G, cond, seeds), [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)])
