@@ -38,7 +38,7 @@ def main(n: int, threads: int) -> None:
     lengths = [len(enc.token_ids(c)[0]) for c in captions]
     print(f"load: {load_s:.2f} s; {n} captions ({np.mean(lengths):.1f} tokens on average) in {took:.2f} s "
           f"= {n / took:.0f} captions/s with {threads} threads (goal: 1000 in < 3 s)")
-    ref = np.load(ROOT / "tests" / "data" / "minilm_reference.npz")
+    ref = np.load(ROOT / "tests" / "fixtures" / "minilm_reference.npz")
     got = enc.encode([str(c) for c in ref["captions"]])
     cos = (got * ref["embeddings"]).sum(1)
     print(f"vs sentence-transformers on {len(cos)} recorded captions: min cosine {cos.min():.8f}, "

@@ -10,17 +10,20 @@ from pathlib import Path
 import click
 import torch
 
-from cgan.cli.common import field_option, log
-from cgan.core.runs import PRECISIONS
+from cgan.cli.common import log
+from cgan.cli.options import dataclass_options
 from cgan.data.augment import check_policy
 from cgan.data.tagged import combine, load_tagged_folder
 from cgan.evaluation.tagnet_training import ClassifierOptions, register_classifier, train_classifier
 from cgan.gan.loop import load_training_data
 from cgan.gan.loop import train as run_training
-from cgan.gan.options import CONDS, LOSSES, TrainOptions
+from cgan.gan.options import TrainOptions
 from cgan.transfer.trainer import TransferOptions, train_transfer
 
-T, C, X = TrainOptions, ClassifierOptions, TransferOptions
+THREADS = click.option("--threads", type=int, default=None,
+                       help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
+CACHE = click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
+RUN_CONTROL = "max_steps time_limit resume precision"
 
 
 def _threads(n: int | None) -> None:
@@ -28,45 +31,13 @@ def _threads(n: int | None) -> None:
         torch.set_num_threads(n)
 
 
-THREADS = click.option("--threads", type=int, default=None,
-                       help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
-CACHE = click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
-
-
 @click.command()
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
               help="Folder with the images (in it or in images/) and tags.csv, or captions (captions.csv or one .txt per image).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
-@field_option(T, "cond", type=click.Choice(CONDS),
-              help="pair: one-hot over the (hair, eyes) pairs seen in training; multi: 12 hair + 11 eye one-hots; "
-                   "none: unconditional; sentence: captions through all-MiniLM-L6-v2 (GAN-CLS).")
-@field_option(T, "loss", type=click.Choice(LOSSES),
-              help="gan: course baseline with the matching-aware D; acgan: auxiliary classifier; wgan-gp: critic + "
-                   "gradient penalty; hinge: the matching-aware D with the hinge loss.")
-@field_option(T, "base_channels", help="Width: 64 is the course baseline, 32 trains ~3.5x faster.")
-@field_option(T, "batch_size", help="Images per step.")
-@field_option(T, "epochs", help="Passes over the data.")
-@field_option(T, "lr", type=float, help="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp].")
-@field_option(T, "seed", help="Seed for weights, data order and noise.")
-@field_option(T, "ema", help="Keep an exponential moving average of G with this decay (0: off).")
-@field_option(T, "flip", help="Random horizontal flips of the real images.")
-@field_option(T, "mode_seeking", help="Weight of the mode-seeking term (MSGAN): pushes images of one condition apart "
-                                       "(0: off; may be set on --resume).")
-@field_option(T, "gan_int", "--gan-int", is_flag=True,
-              help="Sentences: GAN-INT, G also learns from midpoints of two captions (Reed et al.).")
-@field_option(T, "kl_weight", help="Sentences: weight of the conditioning-augmentation KL term (its codes start at unit "
-                                   "scale, so the KL starts near 60; at 1.0 a short test run stayed grey).")
-@field_option(T, "n_critic", help="wgan-gp: critic steps per G step.")
-@field_option(T, "spectral_norm", "--spectral-norm", is_flag=True,
-              help="Spectral normalisation on every D weight (replaces D's batch norm).")
-@field_option(T, "diffaug", help="DiffAugment policies for D's inputs: translation, cutout or translation,cutout "
-                                 "(no colour: tags are colours).")
-@field_option(T, "max_steps", type=int, help="Stop after this many steps (the last epoch is cut short).")
-@field_option(T, "time_limit", type=float, help="Stop after this many minutes, saving a checkpoint.")
-@field_option(T, "resume", "--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@field_option(T, "device", help="cpu, cuda, cuda:1, ... or auto.")
-@field_option(T, "precision", type=click.Choice(PRECISIONS),
-              help="bf16: forward passes under bf16 autocast: for GPUs, and CPUs with AVX512-BF16 or AMX.")
+@dataclass_options(TrainOptions, "cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
+                                 "kl_weight n_critic spectral_norm diffaug device " + RUN_CONTROL,
+                   lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp].")
 @THREADS
 @CACHE
 def train(data_dir: Path, out: Path, threads: int | None, cache: bool, **options) -> None:
@@ -94,12 +65,9 @@ def train(data_dir: Path, out: Path, threads: int | None, cache: bool, **options
               help="Tagged folder (tags.csv + images); repeat to train on several.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("runs/tagnet.pt"), show_default=True,
               help="Classifier checkpoint to write.")
-@field_option(C, "epochs", help="Passes over the training split.")
-@field_option(C, "width", help="Channels of the first block (x2 per block).")
-@field_option(C, "batch_size", help="Images per step.")
-@field_option(C, "lr", help="Peak learning rate (one-cycle schedule).")
-@field_option(C, "val_fraction", help="Share of images held out for the accuracy figure.")
-@field_option(C, "seed", help="Seed for the split, weights and order.")
+@dataclass_options(ClassifierOptions, "epochs width batch_size lr val_fraction seed",
+                   epochs="Passes over the training split.", lr="Peak learning rate (one-cycle schedule).",
+                   seed="Seed for the split, weights and order.")
 @THREADS
 @click.option("--name", default=None, help="Also add/replace this entry in release/manifest.json.")
 def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, threads: int | None, name: str | None,
@@ -129,22 +97,10 @@ def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, threads: int | 
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
               help="Tagged folder (tags.csv + images): the faces and the colours to learn.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint.pt, samples/.")
-@field_option(X, "base_channels", help="Width of G and D.")
-@field_option(X, "blocks", help="Residual blocks in G at 16x16.")
-@field_option(X, "batch_size", help="Images per step.")
-@field_option(X, "epochs", help="Passes over the data.")
-@field_option(X, "lr", help="Adam learning rate of G and D.")
-@field_option(X, "cls_weight", help="Weight of the domain-classification loss.")
-@field_option(X, "rec_weight", help="Weight of the cycle-reconstruction L1.")
-@field_option(X, "mask_weight", help="Weight of the L1 on G's paint mask.")
-@field_option(X, "ema", help="Decay of the EMA of G that is saved and used.")
-@field_option(X, "flip", help="Random horizontal flips of the images.")
-@field_option(X, "seed", help="Seed for weights, order and targets.")
-@field_option(X, "max_steps", type=int, help="Stop after this many steps.")
-@field_option(X, "time_limit", type=float, help="Stop after this many minutes, saving a checkpoint.")
-@field_option(X, "resume", "--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@field_option(X, "precision", type=click.Choice(PRECISIONS),
-              help="bf16: forward passes under bf16 autocast (1.8x on this project's Zen 5 CPU); may change on --resume.")
+@dataclass_options(TransferOptions, "base_channels blocks batch_size epochs lr cls_weight rec_weight mask_weight ema "
+                                    "flip seed " + RUN_CONTROL,
+                   lr="Adam learning rate of G and D.", ema="Decay of the EMA of G that is saved and used.",
+                   seed="Seed for weights, order and targets.", flip="Random horizontal flips of the images.")
 @THREADS
 @CACHE
 def train_transfer_cmd(data_dir: Path, out: Path, threads: int | None, cache: bool, **options) -> None:

@@ -1,6 +1,5 @@
 """Checkpoint files: plain tensors plus a JSON-able config, written atomically and loaded with
-`weights_only=True`; the format and architecture are checked before anything is built.
-"""
+`weights_only=True`; the format and architecture are checked before anything is built."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""One error type for everything a user can get wrong; the CLI turns it into a one-line message.
-"""
+"""One error type for everything a user can get wrong; the CLI turns it into a one-line message."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Atomic file writes (a reader never sees a half-written checkpoint, PNG or CSV), and the cache folder.
-"""
+"""Atomic file writes (a reader never sees a half-written checkpoint, PNG or CSV), and the cache folder."""
 
 from __future__ import annotations
 

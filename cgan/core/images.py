@@ -1,5 +1,4 @@
-"""Small image helpers in numpy + Pillow (torchvision does not import beside torch 2.13 here).
-"""
+"""Small image helpers in numpy + Pillow (torchvision does not import beside torch 2.13 here)."""
 
 from __future__ import annotations
 
@@ -15,8 +14,6 @@ from cgan.core.files import atomic_write
 from cgan.core.pixels import render
 
 TILE = 64
-
-
 GRID_COLS = 5
 
 
@@ -106,7 +103,6 @@ def load_rgb(path: str | Path, size: int | None = TILE) -> np.ndarray:
 
 def read_png(data: bytes) -> tuple[np.ndarray | None, str]:
     """(HWC uint8 array or None, PIL mode or the error)."""
-
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         return None, "not a PNG file"
     try:

@@ -1,5 +1,4 @@
-"""Work-arounds for CPU math kernels that are not repeatable between processes.
-"""
+"""Work-arounds for CPU math kernels that are not repeatable between processes."""
 
 from __future__ import annotations
 

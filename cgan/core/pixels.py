@@ -17,7 +17,6 @@ import torch
 
 EXACT_DTYPE = torch.float64
 
-
 # Cross-machine float64 differences measured at <= 2e-13 levels; 1e-9 leaves 4 orders of magnitude.
 PORTABLE_MARGIN = 1e-9
 

@@ -1,6 +1,5 @@
 """Run helpers shared by the trainers: bf16 autocast, the EMA of a model, and which settings a
-resumed run may change.
-"""
+resumed run may change."""
 
 from __future__ import annotations
 

@@ -21,8 +21,6 @@ from cgan.core.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.core.errors import CganError, at
 
 _PAIR_RE = re.compile(r"^(\S+)\s+hair\s+(\S+)\s+eyes$")
-
-
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 

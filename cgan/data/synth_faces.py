@@ -29,10 +29,7 @@ EYE_RGB: dict[str, tuple[int, int, int]] = {
 
 
 SKIN = (255, 224, 200)
-
-
 RIM = (90, 45, 70)  # eye outline: far from every eye colour, so the iris can be told apart
-
 
 # Patches (in 64-px coordinates) that are hair / eye for every pose the generator draws.
 HAIR_PATCH = (slice(17, 22), slice(29, 36))

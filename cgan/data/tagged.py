@@ -1,5 +1,4 @@
-"""Tagged image folders: `DIR/tags.csv` plus images in `DIR/` or `DIR/images/`, held in memory as uint8.
-"""
+"""Tagged image folders: `DIR/tags.csv` plus images in `DIR/` or `DIR/images/`, held in memory as uint8."""
 
 from __future__ import annotations
 

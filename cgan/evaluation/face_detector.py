@@ -14,8 +14,6 @@ from cgan.core.errors import CganError
 from cgan.release.manifest import fetch
 
 PASS_FACES = 20
-
-
 CASCADE = "lbpcascade_animeface"
 
 
@@ -31,7 +29,6 @@ def _cv2():
 
 def load_detector(path: str | Path | None = None, log=lambda m: None):
     """The cascade from `path`, or fetched once (pinned sha256) through the release cache."""
-
     cv2 = _cv2()
     p = Path(path) if path else fetch(CASCADE, log=log, progress=False)
     det = cv2.CascadeClassifier(str(p))

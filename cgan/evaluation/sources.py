@@ -1,5 +1,4 @@
-"""Where the images to score come from: a submitted grid, a generator, or real images (the ceiling).
-"""
+"""Where the images to score come from: a submitted grid, a generator, or real images (the ceiling)."""
 
 from __future__ import annotations
 
@@ -18,8 +17,6 @@ from cgan.gan.sampling import generate, tag_seeds
 
 def read_grid(path) -> np.ndarray:
     """A grid image as an HWC uint8 array (RGB or RGBA as stored)."""
-
-
     try:
         with Image.open(path) as im:
             return as_array(im)
@@ -32,7 +29,6 @@ def read_grid(path) -> np.ndarray:
 def grid_tiles(path, n: int | None = None) -> tuple[np.ndarray, str, np.ndarray]:
     """(the first `n` of the 25 tiles as 64x64 images, the layout found, the grid as read) of a grid
     PNG in any layout students used: tight, matplotlib canvases, torchvision padding, odd sizes."""
-
     grid = read_grid(path)
     try:
         tiles, layout = find_tiles(grid)
@@ -48,7 +44,6 @@ def grid_tiles(path, n: int | None = None) -> tuple[np.ndarray, str, np.ndarray]
 def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
                        tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
     """Images from a generator file: see `generator_samples`."""
-
     G, cond, _ = load_generator(ckpt)
     return generator_samples(G, cond, tags, n, seed, tags_path)
 
@@ -56,7 +51,6 @@ def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
 def generator_samples(G, cond, tags: list[TagLine] | None, n: int, seed: int = 0,
                       tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
     """Images from a loaded generator: one per tag line, or `n` spread evenly over the pairs it was trained on."""
-
     if cond.kind == "sentence":
         raise CganError("this is a sentence model: cgan eval scores hair/eye tags; judge it with generate --text-file")
     if not cond.conditional:
@@ -72,7 +66,6 @@ def real_samples(data, tags: list[TagLine] | None, n: int, seed: int = 0,
                  exclude: set[int] | None = None) -> tuple[np.ndarray, list[TagLine]]:
     """Real images as the ceiling: one distinct image per tag line, or `n` drawn at random
     (never one of `exclude`, e.g. the images an Inception reference was computed on)."""
-
     rng = np.random.RandomState(seed)
     allowed = np.array([i for i in range(len(data)) if not exclude or i not in exclude])
     if tags is None:

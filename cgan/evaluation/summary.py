@@ -1,5 +1,4 @@
-"""`cgan eval`'s figures as lines of text.
-"""
+"""`cgan eval`'s figures as lines of text."""
 
 from __future__ import annotations
 

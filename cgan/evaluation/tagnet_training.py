@@ -1,6 +1,5 @@
 """Training the reference hair/eye classifier on a seeded split, with its held-out figures
-and the real images' reference statistics.
-"""
+and the real images' reference statistics."""
 
 from __future__ import annotations
 
@@ -24,8 +23,6 @@ from cgan.evaluation.tagnet import Classifier, TagNet, save_classifier
 from cgan.release.manifest import register
 
 REF_PER_TAG = 48  # images per tag for the reference spreads: enough for a stable mean distance
-
-
 REF_FD = 10000  # images for the reference feature statistics
 
 

@@ -1,5 +1,4 @@
-"""Building the tag/sentence GAN's networks from a config, and loading a generator to sample with.
-"""
+"""Building the tag/sentence GAN's networks from a config, and loading a generator to sample with."""
 
 from __future__ import annotations
 

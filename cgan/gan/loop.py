@@ -1,5 +1,4 @@
-"""The training loop: epochs over one in-memory data set (tags or captions), a checkpoint each epoch, resume.
-"""
+"""The training loop: epochs over one in-memory data set (tags or captions), a checkpoint each epoch, resume."""
 
 from __future__ import annotations
 

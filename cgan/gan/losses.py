@@ -1,5 +1,4 @@
-"""GAN objectives as pure functions of discriminator outputs (plus the gradient penalty).
-"""
+"""GAN objectives as pure functions of discriminator outputs (plus the gradient penalty)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,6 @@ import torch.nn as nn
 # Keras/TF batch norm 'momentum=0.9' keeps 90% of the running average; PyTorch's momentum is the
 # complement (the weight of the new batch).
 BN_MOMENTUM = 0.1
-
-
 TEXT_DIM = 256
 
 

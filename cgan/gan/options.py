@@ -1,5 +1,4 @@
-"""The GAN trainer's options, their defaults, and the config a run records.
-"""
+"""The GAN trainer's options, their defaults, and the config a run records."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Sampling with one seed per image: an image never depends on batch size, order or file length.
-"""
+"""Sampling with one seed per image: an image never depends on batch size, order or file length."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""One training iteration of the matching-aware GAN, ACGAN, WGAN-GP or hinge objective; state for checkpoints.
-"""
+"""One training iteration of the matching-aware GAN, ACGAN, WGAN-GP or hinge objective; state for checkpoints."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What the grader checks in one submission's output: format, reproduction, verdict, review hints.
-"""
+"""What the grader checks in one submission's output: format, reproduction, verdict, review hints."""
 
 from __future__ import annotations
 
@@ -12,19 +11,10 @@ from cgan.core.images import GRID_COLS, TILE, read_png
 from cgan.evaluation.layouts import find_tiles
 
 REQUIRED = ("run_cgan.sh", "samples/cgan_original.png")
-
-
 RECOMMENDED = ("report.pdf",)
-
-
 OUTPUT = "samples/cgan.png"
-
-
 BLANK_STD = 2.0  # a tile whose pixels vary less than this (0..255) is blank
-
-
 POINTS = {"reproduce": 2, "baseline": 1, "review": 2}
-
 
 # Verdicts in the order a TA should look at them.
 VERDICTS = ("setup error", "missing files", "needs network", "timeout", "crash", "no output", "bad format",
@@ -42,7 +32,6 @@ def check_format(data: bytes | None, n_images: int) -> dict:
     """The course's format: PNG, (5*64) x (rows*64), RGB, no blank tile ('ok'). A grid in another
     layout students used (a matplotlib canvas, torchvision padding) fails that but is still
     'scorable' when its 25 tiles are found, so it can be reproduced and scored all the same."""
-
     res: dict = {"ok": False, "scorable": False, "problems": [], "size": None, "mode": None, "blank_tiles": [],
                  "layout": None, "tiles": None}
     if data is None:

@@ -78,7 +78,6 @@ def score(images: np.ndarray, tags: list[TagLine], tools: Tools) -> dict:
 
 def baseline_figures(ckpt: Path, tags: list[TagLine], tools: Tools, tags_path: str) -> dict:
     """The course baseline checkpoint run through the same pipeline as the students."""
-
     images, t = checkpoint_samples(ckpt, tags, len(tags), 0, tags_path)
     res = score(images, t or tags, tools)
     return {"checkpoint": str(ckpt), "both": res["tag_accuracy"]["both"],
@@ -175,8 +174,6 @@ def load_result(out: Path, name: str, fingerprint: str) -> dict | None:
 
 def grade(root: str | Path, opts: GradeOptions, tools: Tools, log: Callable[[str], None] = print):
     """Grade every submission folder under `root`; writes grades.csv and report.html under opts.out."""
-
-
     root, out = Path(root).resolve(), Path(opts.out).resolve()
     if out.is_relative_to(root):
         raise CganError(f"{out}: the output folder must not be inside the submissions folder {root}")

@@ -1,5 +1,4 @@
-"""Gradescope's results.json for one submission.
-"""
+"""Gradescope's results.json for one submission."""
 
 from __future__ import annotations
 

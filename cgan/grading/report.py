@@ -1,5 +1,4 @@
-"""The grader's HTML report: one self-contained page a TA scrolls through (images inlined).
-"""
+"""The grader's HTML report: one self-contained page a TA scrolls through (images inlined)."""
 
 from __future__ import annotations
 
@@ -32,7 +31,6 @@ def _img(data: bytes, cls: str = "", alt: str = "") -> str:
 
 def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
     """The grid tile by tile (any layout), each with the tags asked and the classifier's tick or cross."""
-
     tiles, _, _ = grid_tiles(io.BytesIO(grid_png), len(tags))
     mark = lambda ok: '<span class="ok">&#10003;</span>' if ok else '<span class="bad">&#10007;</span>'
     cells = []
@@ -46,8 +44,6 @@ def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
 
 def _faces_canvas(grid_png: bytes, n: int, boxes: list) -> bytes:
     """The course's canvas rebuilt from the grid's tiles, with the detector's boxes drawn on it."""
-
-
     tiles, _, _ = grid_tiles(io.BytesIO(grid_png), n)
     im = Image.fromarray(course_canvas(tiles)).convert("RGB")
     draw = ImageDraw.Draw(im)
@@ -60,7 +56,6 @@ def _faces_canvas(grid_png: bytes, n: int, boxes: list) -> bytes:
 
 def _heat_map(a_png: bytes, b_png: bytes) -> bytes | None:
     """Where two PNGs of one size differ: black where equal, brighter red the larger the difference."""
-
     a, _ = read_png(a_png)
     b, _ = read_png(b_png)
     if a is None or b is None or a.shape[:2] != b.shape[:2]:

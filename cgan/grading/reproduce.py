@@ -26,8 +26,6 @@ from cgan.release.manifest import resolve_checkpoint
 from cgan.transfer.apply import DEFAULT_HAIR, colour_list, load_transfer, transfer_job
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
 ORIGINALS = {name: ROOT / "samples" / f"{name}_original.png" for name in ("cgan", "gan", "transfer")}
 
 

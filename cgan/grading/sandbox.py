@@ -30,11 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 SANDBOX_DIR = "/tmp/hw3"  # where the submission sees its copy in the namespaces level
-
-
 SETUP_FAILED = 199
-
-
 FILES_CAP = 64 * 2**20  # the most output files that come back from one run
 
 

@@ -1,5 +1,4 @@
-"""Release models and assets: the manifest, the bundled files, the cache, and name resolution.
-"""
+"""Release models and assets: the manifest, the bundled files, the cache, and name resolution."""
 
 from __future__ import annotations
 
@@ -13,8 +12,6 @@ from cgan.core.errors import CganError
 from cgan.core.files import atomic_write, cache_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
 MANIFEST = ROOT / "release" / "manifest.json"
 
 

@@ -1,5 +1,4 @@
-"""Caption embeddings through the sentence encoder, cached on disk by the caption's sha256.
-"""
+"""Caption embeddings through the sentence encoder, cached on disk by the caption's sha256."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Prompts for a sentence model: one --text, or a file with one prompt per line.
-"""
+"""Prompts for a sentence model: one --text, or a file with one prompt per line."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Applying a trained colour-transfer model: the pixel-exact path behind `cgan transfer` and extra_run.sh.
-"""
+"""Applying a trained colour-transfer model: the pixel-exact path behind `cgan transfer` and extra_run.sh."""
 
 from __future__ import annotations
 

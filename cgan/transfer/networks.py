@@ -1,6 +1,5 @@
 """Colour transfer networks (StarGAN-style, Choi et al. 2018): G paints through an attention mask
-(GANimation), D is a PatchGAN with hair and eye heads.
-"""
+(GANimation), D is a PatchGAN with hair and eye heads."""
 
 from __future__ import annotations
 
@@ -11,11 +10,7 @@ import torch.nn.functional as F
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 
 TRANSFER_ARCH = "stargan64"  # cgan/transfer.py's image-to-image model
-
-
 ARCH = TRANSFER_ARCH
-
-
 N_TAGS = len(HAIR_COLORS) + len(EYE_COLORS)
 
 

@@ -1,5 +1,4 @@
-"""Training the colour-transfer model: adversarial, domain-classification, cycle and mask losses.
-"""
+"""Training the colour-transfer model: adversarial, domain-classification, cycle and mask losses."""
 
 from __future__ import annotations
 

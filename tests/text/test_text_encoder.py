@@ -1,5 +1,5 @@
 """The plain-torch all-MiniLM-L6-v2 against vectors recorded with sentence-transformers 6.2.0
-(tests/data/minilm_reference.npz: 20 captions, accents, CJK, emoji and a 300-token one among them)."""
+(tests/fixtures/minilm_reference.npz: 20 captions, accents, CJK, emoji and a 300-token one among them)."""
 
 import importlib.util
 
@@ -22,7 +22,7 @@ def encoder():
 
 
 def test_matches_sentence_transformers(encoder):
-    ref = np.load(ROOT / "tests" / "data" / "minilm_reference.npz")
+    ref = np.load(ROOT / "tests" / "fixtures" / "minilm_reference.npz")
     got = encoder.encode([str(c) for c in ref["captions"]], batch_size=7)
     cos = (got * ref["embeddings"]).sum(1)
     print(f"\nmin cosine {cos.min():.8f}, max abs diff {np.abs(got - ref['embeddings']).max():.2e}")

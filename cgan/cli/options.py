@@ -1,0 +1,74 @@
+"""Options made from the library's option dataclasses: the default, the type and the choices come from
+the library, the help text from one table, so a command lists its options by name."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from cgan.core.runs import PRECISIONS
+from cgan.gan.options import CONDS, LOSSES
+
+# One help text per option name, for every command that has it; a command may override one.
+HELP = {
+    "cond": "pair: one-hot over the (hair, eyes) pairs seen in training; multi: 12 hair + 11 eye one-hots; "
+            "none: unconditional; sentence: captions through all-MiniLM-L6-v2 (GAN-CLS).",
+    "loss": "gan: course baseline with the matching-aware D; acgan: auxiliary classifier; wgan-gp: critic + "
+            "gradient penalty; hinge: the matching-aware D with the hinge loss.",
+    "base_channels": "Width of G and D: 64 is the course baseline, 32 trains ~3.5x faster.",
+    "batch_size": "Images per step.",
+    "epochs": "Passes over the data.",
+    "lr": "Adam learning rate.",
+    "seed": "Seed for weights, data order and noise.",
+    "ema": "Keep an exponential moving average of G with this decay (0: off); the average is what samples and exports.",
+    "flip": "Random horizontal flips of the real images.",
+    "mode_seeking": "Weight of the mode-seeking term (MSGAN): pushes images of one condition apart "
+                    "(0: off; may be set on --resume).",
+    "gan_int": "Sentences: GAN-INT, G also learns from midpoints of two captions (Reed et al.).",
+    "kl_weight": "Sentences: weight of the conditioning-augmentation KL term (its codes start at unit scale, so "
+                 "the KL starts near 60; at 1.0 a short test run stayed grey).",
+    "n_critic": "wgan-gp: critic steps per G step.",
+    "spectral_norm": "Spectral normalisation on every D weight (replaces D's batch norm).",
+    "diffaug": "DiffAugment policies for D's inputs: translation, cutout or translation,cutout "
+               "(no colour: tags are colours).",
+    "device": "cpu, cuda, cuda:1, ... or auto.",
+    "max_steps": "Stop after this many steps (the last epoch is cut short).",
+    "time_limit": "Stop after this many minutes, saving a checkpoint.",
+    "resume": "Continue the run in --out from its last checkpoint.",
+    "precision": "bf16: forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16 or AMX); may change on --resume.",
+    "width": "Channels of the first block (x2 per block).",
+    "val_fraction": "Share of images held out for the accuracy figure.",
+    "blocks": "Residual blocks in G at 16x16.",
+    "cls_weight": "Weight of the domain-classification loss.",
+    "rec_weight": "Weight of the cycle-reconstruction L1.",
+    "mask_weight": "Weight of the L1 on G's paint mask.",
+}
+CHOICES = {"cond": CONDS, "loss": LOSSES, "precision": PRECISIONS}
+FLAGS = {"resume", "gan_int", "spectral_norm"}  # plain switches; other booleans get --x/--no-x
+
+
+def _option(f: dataclasses.Field, help_text: str):
+    flag = "--" + f.name.replace("_", "-")
+    kw: dict = {"default": f.default, "help": help_text, "show_default": not (f.default is None or f.default is False or f.default == "")}
+    if f.name in FLAGS:
+        return click.option(flag, f.name, is_flag=True, **kw)
+    if isinstance(f.default, bool):
+        return click.option(f"{flag}/--no-{flag[2:]}", f.name, **kw)
+    if f.name in CHOICES:
+        kw["type"] = click.Choice(CHOICES[f.name])
+    elif f.default is None:  # an optional number: the annotation says which ("int | None")
+        kw["type"] = float if "float" in str(f.type) else int
+    return click.option(flag, f.name, **kw)
+
+
+def dataclass_options(cls: type, names: str, **help_overrides: str):
+    """Click options for the space-separated fields `names` of `cls`, in that order."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    options = [_option(fields[n], help_overrides.get(n, HELP[n])) for n in names.split()]
+
+    def apply(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return apply
