@@ -113,6 +113,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="our step's precision")
+    ap.add_argument("--channels-last", action="store_true", help="our step with G, D and the batch in channels_last")
+    ap.add_argument("--profile", action="store_true", help="also print where our step's time goes, per operator")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
@@ -125,6 +127,10 @@ def main() -> None:
     torch.manual_seed(0)
     tr = Trainer(cfg, str(dev))
     real = torch.rand(a.batch, 3, 64, 64, device=dev) * 2 - 1
+    if a.channels_last:  # oneDNN's bf16/AMX kernels work on NHWC-style layouts; NCHW costs reorders
+        tr.G.to(memory_format=torch.channels_last)
+        tr.D.to(memory_format=torch.channels_last)
+        real = real.contiguous(memory_format=torch.channels_last)
     hair, eyes = cond.pair_hair[torch.arange(a.batch) % 119], cond.pair_eyes[torch.arange(a.batch) % 119]
     hair, eyes = hair.to(dev), eyes.to(dev)
     c = cond.encode(hair, eyes).to(dev)
@@ -150,7 +156,9 @@ def main() -> None:
     achieved = flops_ours / t_ours / 1e9
     ratio = t_plain / t_ours
     where = torch.cuda.get_device_name(dev) if gpu else f"{a.threads} threads"
-    print(f"model: course DCGAN, base {a.base}, batch {a.batch}, {where}, ours in {a.precision}, torch {torch.__version__}")
+    layout = ", channels_last" if a.channels_last else ""
+    print(f"model: course DCGAN, base {a.base}, batch {a.batch}, {where}, ours in {a.precision}{layout}, "
+          f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     print(f"plain loop : {a.batch / t_plain:8.1f} img/s  {t_plain:.4f} s/it  {flops_plain / 1e9:6.1f} GFLOP/it  "
           f"{flops_plain / t_plain / 1e9:8.1f} GFLOP/s")
     print(f"cgan step  : {a.batch / t_ours:8.1f} img/s  {t_ours:.4f} s/it  {flops_ours / 1e9:6.1f} GFLOP/it  "
@@ -161,6 +169,28 @@ def main() -> None:
         eff = achieved / peak
         print(f"efficiency of cgan step vs {name} peak: {eff:.2f}  (goal >= 0.85: {'met' if eff >= 0.85 else 'MISSED'})")
     print(f"batch assembly: {t_batch * 1e3:.2f} ms per batch = {t_batch / t_ours:.1%} of a step")
+    if a.profile:
+        profile(ours_fn, dev, a.iters)
+
+
+def profile(step, device: torch.device, iters: int, rows: int = 25) -> None:
+    """Where a step's time goes: self time per operator over `iters` steps (forward and backward ops
+    apart: autograd's `...Backward0` nodes and the `aten::*_backward` kernels they call)."""
+    from torch.profiler import ProfilerActivity, profile as torch_profile
+
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    step()
+    with torch_profile(activities=acts) as prof:
+        for _ in range(iters):
+            step()
+        sync(device)
+    key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    events = prof.key_averages()
+    total = sum(getattr(e, key) for e in events) or 1
+    print(f"\nprofile: {iters} steps, self time per operator (top {rows}), share of the total")
+    for e in sorted(events, key=lambda e: -getattr(e, key))[:rows]:
+        t = getattr(e, key)
+        print(f"  {e.key[:48]:48s} {t / iters / 1e3:9.2f} ms/step {t / total:6.1%}  calls/step {e.count / iters:6.1f}")
 
 
 if __name__ == "__main__":

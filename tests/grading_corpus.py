@@ -1,6 +1,6 @@
 """A class of generated submissions, one per way a real one goes wrong, with the verdict each must get.
 
-Good submissions draw procedural faces (cgan.synth, copied into the submission so it needs nothing of
+Good submissions draw procedural faces (cgan.data.synth_faces, copied into the submission so it needs nothing of
 the grader's files) for the tags they are given, one seed per line id: deterministic, with the right
 colours. The others break one thing each.
 """
@@ -24,8 +24,8 @@ GEN = """\
 import sys
 import numpy as np
 from PIL import Image
-from cgan.synth import draw_face
-from cgan.tags import read_testing_tags
+from cgan.data.synth_faces import draw_face
+from cgan.core.tags import read_testing_tags
 
 def grid(tags, seed_of):
     imgs = [draw_face(t.hair, t.eyes, np.random.RandomState(seed_of(t))) for t in tags]
@@ -43,7 +43,7 @@ if __name__ == "__main__":
 
 TIGHT = 'Image.fromarray(grid(tags, seed_of)).save("samples/cgan.png")'
 # The course's save_imgs() figure (matplotlib's 640x480 RGBA canvas), as most students submitted.
-CANVAS = ("from cgan.layouts import course_canvas; "
+CANVAS = ("from cgan.evaluation.layouts import course_canvas; "
           "imgs = grid(tags, seed_of).reshape(5, 64, 5, 64, 3).swapaxes(1, 2).reshape(25, 64, 64, 3); "
           "Image.fromarray(course_canvas(imgs)).save('samples/cgan.png')")
 

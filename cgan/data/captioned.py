@@ -1,4 +1,5 @@
-"""Captioned image folders (Oxford-102 flowers, CUB birds, the procedural flowers) and their embeddings.
+"""Captioned image folders (Oxford-102 flowers, CUB birds, the procedural flowers); their embeddings are
+made by `cgan.text.embeddings`.
 
 Captions come from `DIR/captions.csv` (`image,caption`, one row per caption) or, as in Reed et al.'s
 release, from `.txt` files anywhere under DIR named like the images (one caption per line). Each

@@ -1,0 +1,1 @@
+"""Judging images: tagnet, the course's face detector, Inception FID/KID, diversity, and `cgan eval`."""

@@ -1,4 +1,5 @@
-"""What `cgan eval` and `cgan grade` judge with: the reference classifier and the course's face detector."""
+"""What `cgan eval` and `cgan grade` judge with (the reference classifier, the course's face detector), and
+`cgan eval`'s whole run: pick the images, score them, write the JSON."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The conditional GAN: networks, conditioning, losses, training, and sampling with one seed per image."""

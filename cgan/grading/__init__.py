@@ -1,0 +1,1 @@
+"""Grading a class: sandboxed runs, the checks, the gradebook and report, and the originals' portability."""
