@@ -113,7 +113,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="our step's precision")
-    ap.add_argument("--channels-last", action="store_true", help="our step with G, D and the batch in channels_last")
+    ap.add_argument("--channels-last", action="store_true",
+                    help="our step with G, D and the batch in channels_last (the Trainer's own choice for bf16 on the CPU)")
     ap.add_argument("--profile", action="store_true", help="also print where our step's time goes, per operator")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

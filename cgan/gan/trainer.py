@@ -23,8 +23,12 @@ class Trainer:
         self.cfg = cfg
         self.device = torch.device(device)
         self.cond = Conditioning.from_config(cfg["cond"])
-        self.G = build_generator(cfg).to(self.device)
-        self.D = build_discriminator(cfg).to(self.device)
+        # bf16 on the CPU: oneDNN's AMX/AVX512-BF16 convolutions want channels_last; in NCHW each call
+        # reorders (measured on an Intel Xeon with AMX, base 32, batch 64: 415 -> 456 img/s).
+        self.memory_format = (torch.channels_last if cfg.get("precision") == "bf16" and self.device.type == "cpu"
+                              else torch.contiguous_format)
+        self.G = build_generator(cfg).to(self.device, memory_format=self.memory_format)
+        self.D = build_discriminator(cfg).to(self.device, memory_format=self.memory_format)
         # Under torchrun, one call per step goes through DDP (its backward averages the gradients over
         # ranks); the other calls use the module itself and still add to the same gradients. D keeps
         # its own buffers: spectral norm updates them in place during the step.
@@ -51,6 +55,7 @@ class Trainer:
         """`labels`: (hair, eyes) class indices for tags, (embedding,) for captions."""
         loss = self.cfg["loss"]
         G, D = self.G, self.D
+        real = real.contiguous(memory_format=self.memory_format)
         c = self.cond.encode(*labels) if self.cond.conditional else None
         z = torch.randn(real.shape[0], G.z_dim, device=self.device)
         do_g = loss != "wgan-gp" or self.step_count % self.cfg["n_critic"] == 0
