@@ -37,6 +37,7 @@ HELP = {
     "time_limit": "Stop after this many minutes, saving a checkpoint.",
     "resume": "Continue the run in --out from its last checkpoint.",
     "precision": "bf16: forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16 or AMX); may change on --resume.",
+    "tensorboard": "Also write TensorBoard event files (losses, the per-epoch grid) into --out (needs tensorboard).",
     "width": "Channels of the first block (x2 per block).",
     "val_fraction": "Share of images held out for the accuracy figure.",
     "blocks": "Residual blocks in G at 16x16.",
@@ -45,7 +46,7 @@ HELP = {
     "mask_weight": "Weight of the L1 on G's paint mask.",
 }
 CHOICES = {"cond": CONDS, "loss": LOSSES, "precision": PRECISIONS}
-FLAGS = {"resume", "gan_int", "spectral_norm"}  # plain switches; other booleans get --x/--no-x
+FLAGS = {"resume", "gan_int", "spectral_norm", "tensorboard"}  # plain switches; other booleans get --x/--no-x
 
 
 def _option(f: dataclasses.Field, help_text: str):

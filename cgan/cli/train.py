@@ -36,7 +36,7 @@ def _threads(n: int | None) -> None:
               help="Folder with the images (in it or in images/) and tags.csv, or captions (captions.csv or one .txt per image).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
 @dataclass_options(TrainOptions, "cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
-                                 "kl_weight n_critic spectral_norm diffaug device " + RUN_CONTROL,
+                                 "kl_weight n_critic spectral_norm diffaug device tensorboard " + RUN_CONTROL,
                    lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp].")
 @THREADS
 @CACHE

@@ -24,13 +24,14 @@ from cgan.core.distributed import (
     rank_spread,
 )
 from cgan.core.errors import CganError
-from cgan.core.images import save_grid
+from cgan.core.images import make_grid, save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import resume_config
 from cgan.data.captioned import CaptionedImages, load_captioned_folder
 from cgan.data.tagged import TaggedImages, load_tagged_folder
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning, SentenceConditioning
+from cgan.gan.figures import plotting_available, write_losses_png
 from cgan.gan.options import (
     CHECKPOINT,
     LOSS_COLUMNS,
@@ -126,6 +127,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
         raise CganError(f"{data.summary.get('data')}: {n} images is fewer than one batch of {bs} per process")
     per_epoch = n // dd.world // bs
     preview = _preview(cond)
+    board = _tensorboard(out) if opts.tensorboard and dd.main else None
     t_start = time.time()
     stop = False
     for epoch in range(start_epoch + 1, opts.epochs + 1):
@@ -162,7 +164,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
         bar.close()
         values = mean_over_ranks(torch.stack([torch.stack([r[2], r[3]]) for r in rows]), dd).cpu().tolist()
         if dd.main:
-            _end_epoch(trainer, epoch, rows, values, preview, data, out, losses_path, ckpt_path, t_start, log)
+            _end_epoch(trainer, epoch, rows, values, preview, data, out, losses_path, ckpt_path, t_start, log, board)
         if stop:
             break
     if dd.on:
@@ -180,12 +182,22 @@ def _preview(cond) -> tuple[list[int], list | None, torch.Tensor | None]:
 
 
 def _end_epoch(trainer: Trainer, epoch: int, rows: list, values: list, preview: tuple, data, out: Path,
-               losses_path: Path, ckpt_path: Path, t_start: float, log: Callable[[str], None]) -> None:
+               losses_path: Path, ckpt_path: Path, t_start: float, log: Callable[[str], None], board=None) -> None:
     """Rank 0's part of an epoch's end: loss rows, the sample grid, the checkpoint, one log line."""
     with open(losses_path, "a", newline="") as f:
         csv.writer(f).writerows([(e, s, f"{v[0]:.6g}", f"{v[1]:.6g}") for (e, s, _, _), v in zip(rows, values)])
+    if plotting_available():
+        write_losses_png(out)
     seeds, tags, codes = preview
-    save_grid(generate(trainer.sampler, trainer.cond, seeds, tags, codes=codes), out / "samples" / f"epoch_{epoch:04d}.png")
+    grid = generate(trainer.sampler, trainer.cond, seeds, tags, codes=codes)
+    save_grid(grid, out / "samples" / f"epoch_{epoch:04d}.png")
+    if board is not None:
+        for (_, step, _, _), v in zip(rows, values):
+            board.add_scalar("loss/d", v[0], step)
+            if math.isfinite(v[1]):  # no G value yet (WGAN-GP between G steps)
+                board.add_scalar("loss/g", v[1], step)
+        board.add_image("samples", make_grid(grid), epoch, dataformats="HWC")
+        board.flush()
     save_checkpoint(trainer.state(epoch, data.summary), ckpt_path)
     with warnings.catch_warnings():  # an epoch cut short before G's first update has no g mean
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -207,3 +219,12 @@ def load_training_data(data_dir: str | Path, cond: str, cache: bool = True,
     if cond == "sentence":
         return embed_captions(load_captioned_folder(data_dir, log=log), load_encoder(), cache=cache, log=log)
     return load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=log)
+
+
+def _tensorboard(out: Path):
+    """TensorBoard event files in the run folder (`tensorboard --logdir runs/`)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter  # optional: the tensorboard package
+    except ImportError:
+        raise CganError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(log_dir=str(out))

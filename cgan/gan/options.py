@@ -40,6 +40,7 @@ class TrainOptions:
     time_limit: float | None = None  # minutes
     resume: bool = False
     device: str = "auto"  # the GPU when there is one
+    tensorboard: bool = False  # also TensorBoard event files (losses, the per-epoch grid) in the run folder
     log_every: int = 20
     progress: bool = True
     data_summary: dict = field(default_factory=dict)

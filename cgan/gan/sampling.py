@@ -37,7 +37,6 @@ def generate(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagL
     return generate_rendered(G, cond, seeds, tags, path, codes).images
 
 
-@torch.no_grad()
 def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
                       path: str = "<tags>", codes: torch.Tensor | None = None) -> Rendered:
     """`generate` with each image's rounding margin. Computes in G's dtype on G's device: a loaded
@@ -53,15 +52,22 @@ def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: 
         for t in tags:
             cond.check(t, at(path, t.line))
         c_all = cond.encode_tags(tags)
+    zs = torch.stack([noise(seed, G.z_dim, torch.float64) for seed in seeds]) if seeds else torch.zeros(0, G.z_dim)
+    return render_codes(G, zs, c_all if cond.conditional else None)
+
+
+@torch.no_grad()
+def render_codes(G: Generator, z: torch.Tensor, c: torch.Tensor | None = None) -> Rendered:
+    """Images from explicit noise rows `z` (and condition rows `c`), one forward pass each, in G's dtype
+    on G's device: the path `generate` and the interpolation strips share."""
     was_training = G.training
     G.eval()
     p = next(G.parameters())
     out = []
     try:
-        for i, seed in enumerate(seeds):
-            z = noise(seed, G.z_dim, p.dtype)[None].to(p.device)
-            c = c_all[i:i + 1].to(p.device, p.dtype) if cond.conditional else None
-            out.append(render(G(z, c)))
+        for i in range(len(z)):
+            ci = c[i:i + 1].to(p.device, p.dtype) if c is not None else None
+            out.append(render(G(z[i:i + 1].to(p.device, p.dtype), ci)))
     finally:
         G.train(was_training)
     return Rendered.concat(out)
