@@ -14,7 +14,7 @@ import os
 import click
 
 from cgan import __version__
-from cgan.cli import data, evaluate, figures, generate, grade, release, train
+from cgan.cli import data, demo, evaluate, figures, generate, grade, release, train
 from cgan.cli.common import Group
 
 
@@ -24,7 +24,7 @@ def cli() -> None:
     pass
 
 
-for _module in (train, generate, figures, evaluate, grade, release, data):
+for _module in (train, generate, figures, demo, evaluate, grade, release, data):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

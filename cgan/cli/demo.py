@@ -1,0 +1,40 @@
+"""`cgan demo`: a local web page over a model (Gradio; pip install -r requirements-demo.txt)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import click
+
+from cgan.cli.common import log
+from cgan.core.errors import CganError
+from cgan.release.manifest import resolve_checkpoint
+
+
+@click.command()
+@click.option("--ckpt", default="cgan", show_default=True, help="Generator: checkpoint file or release name.")
+@click.option("--transfer", default="transfer", show_default=True,
+              help="Colour-transfer model for the transfer tab (file or release name; 'none' to leave it out).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (0.0.0.0: the whole network).")
+@click.option("--port", type=int, default=7860, show_default=True, help="Port to serve on.")
+def demo(ckpt: str, transfer: str, host: str, port: int) -> None:
+    """Serve a page with hair and eye pickers, seeds, transitions, prompts and colour transfer.
+
+    Everything runs here, offline; the downloaded PNG equals what `cgan generate` writes.
+
+    \b
+    Examples:
+      cgan demo                                  (the release cgan, on http://127.0.0.1:7860)
+      cgan demo --ckpt runs/flowers/checkpoint.pt --transfer none
+    """
+    if importlib.util.find_spec("gradio") is None:
+        raise CganError("the demo needs Gradio: pip install -r requirements-demo.txt")
+    from cgan.demo import app, pages  # optional dependency (Gradio), and slow to import
+
+    models = pages.Models(resolve_checkpoint(ckpt, log=log),
+                          None if transfer == "none" else resolve_checkpoint(transfer, log=log), ckpt)
+    log(f"cgan demo: {models.name} ({models.kind}) on http://{host}:{port}  (Ctrl-C stops it)")
+    app.serve(models, host, port)
+
+
+COMMANDS = [demo]
