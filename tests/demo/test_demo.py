@@ -154,3 +154,40 @@ def test_the_page_in_a_browser_offline(models, tmp_path, monkeypatch):
         demo.close()
     assert not outside, outside
     assert not dialled, dialled
+
+
+def test_prompt_rows_are_what_generate_text_file_writes(tmp_path):
+    from cgan.data.captioned import load_captioned_folder
+    from cgan.data.synth_flowers import synth_captioned
+    from cgan.gan.loop import train
+    from cgan.gan.options import TrainOptions
+    from cgan.text.embeddings import embed_captions
+    from cgan.text.minilm import load_encoder
+
+    synth_captioned(tmp_path / "data", 40, seed=1)
+    data = embed_captions(load_captioned_folder(tmp_path / "data", log=lambda m: None), load_encoder(), log=lambda m: None)
+    ckpt = train(data, TrainOptions(out=str(tmp_path / "run"), cond="sentence", base_channels=8, batch_size=16,
+                                    max_steps=2, progress=False), log=lambda m: None)
+    m = pages.Models(ckpt, None, str(ckpt))
+    text = "a flower with red petals\n\nthis flower has white petals and a yellow center\n"
+    r = pages.prompts(m, text, 3, 2)
+    (tmp_path / "prompts.txt").write_text(text)
+    subprocess.run([sys.executable, "-m", "cgan", "generate", "--ckpt", str(ckpt), "--text-file",
+                    str(tmp_path / "prompts.txt"), "--n", "3", "--seed", "2", "-o", str(tmp_path / "cli.png")],
+                   cwd=ROOT, check=True, capture_output=True)
+    assert r.png == (tmp_path / "cli.png").read_bytes() and r.image.shape == (128, 192, 3)
+    with pytest.raises(CganError, match="sentence model: use the prompt tab"):
+        pages.tag_grid(m, "blue", "red", 5, 0)
+
+
+def test_demo_command_without_gradio_names_the_requirements_file(monkeypatch):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from cgan.cli import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gradio" else real(name, *a))
+    r = CliRunner().invoke(cli, ["demo"])
+    assert r.exit_code == 2 and "requirements-demo.txt" in r.output
