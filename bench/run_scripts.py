@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from test_scripts import tracked_copy  # noqa: E402
+from helpers import tracked_copy  # noqa: E402
 
 
 def run(repo: Path, args: list[str], env: dict) -> float:
