@@ -19,7 +19,15 @@ GRID_COLS = 5
 
 def to_input(images: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """NHWC uint8 -> NCHW float in [-1, 1], the generator's range (to_uint8's inverse)."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).to(dtype).div(127.5).sub(1.0)
+    return batch_to_input(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2), dtype)
+
+
+def batch_to_input(images: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """NCHW uint8 (a batch indexed from the data set, on any device) -> float in [-1, 1]."""
+    x = images.to(dtype)
+    if x is images:  # already that dtype: never scale the caller's tensor in place
+        return x.div(127.5).sub(1.0)
+    return x.div_(127.5).sub_(1.0)
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:

@@ -24,7 +24,7 @@ from cgan.core.distributed import (
     rank_spread,
 )
 from cgan.core.errors import CganError
-from cgan.core.images import make_grid, save_grid
+from cgan.core.images import batch_to_input, make_grid, save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import resume_config
 from cgan.data.captioned import CaptionedImages, load_captioned_folder
@@ -140,7 +140,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
                    mininterval=1.0, leave=False, dynamic_ncols=True)
         for i in bar:
             idx = perm[i * bs:(i + 1) * bs]
-            real = images[idx].float().div_(127.5).sub_(1.0)
+            real = batch_to_input(images[idx])
             if flips is not None:
                 real = torch.where(flips[idx, None, None, None], real.flip(3), real)
             d_loss, g_loss = trainer.step(real, *(lab[idx] for lab in labels))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cgan.core.errors import CganError, at
-
-GRID_COLS = 5
+from cgan.core.images import GRID_COLS
 
 
 def read_prompt_file(path: Path) -> list[tuple[int, str]]:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from cgan.core.checkpoint_io import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
-from cgan.core.images import save_grid
+from cgan.core.images import batch_to_input, save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import autocast, resume_config, update_ema
 from cgan.data.tagged import TaggedImages
@@ -148,7 +148,7 @@ def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str
         sums: dict[str, float] = {}
         for i in range(n // bs):
             idx = perm[i * bs:(i + 1) * bs]
-            x = images[idx].float().div_(127.5).sub_(1.0)
+            x = batch_to_input(images[idx])
             if opts.flip:
                 flip = torch.rand(bs, generator=gen) < 0.5
                 x[flip] = x[flip].flip(3)
