@@ -26,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.core.checkpoint_io import sampling_state  # noqa: E402
+from cgan.core.checkpoint_io import load_weights, sampling_state  # noqa: E402
 from cgan.core.pixels import PORTABLE_MARGIN, levels, rounding_margin  # noqa: E402
 from cgan.core.tags import read_testing_tags  # noqa: E402
 from cgan.gan.build import (  # noqa: E402
@@ -34,6 +34,7 @@ from cgan.gan.build import (  # noqa: E402
     load_generator,
     load_run,  # noqa: E402
 )
+from cgan.gan.conditioning import Conditioning  # noqa: E402
 from cgan.gan.sampling import generate, noise, tag_seeds  # noqa: E402
 from cgan.grading.reproduce import isa_settings, matrix, original_shas  # noqa: E402
 from cgan.release.export import export_generator  # noqa: E402
@@ -52,10 +53,10 @@ for dtype in (torch.float64, torch.float32):
 
 def raw_levels(ckpt: str, tags_file: str, dtype: torch.dtype) -> np.ndarray:
     """The handout grid's values before rounding (0..255 levels), generate's path in `dtype`."""
-    obj = load_run(resolve_checkpoint(ckpt))
-    G = build_generator(obj["config"]).to(dtype).eval()
-    G.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in sampling_state(obj).items()})
-    _, cond, _ = load_generator(resolve_checkpoint(ckpt))
+    path = resolve_checkpoint(ckpt)
+    obj = load_run(path)
+    G = load_weights(build_generator(obj["config"]), sampling_state(obj), path, dtype)
+    cond = Conditioning.from_config(obj["config"]["cond"])
     tags = read_testing_tags(tags_file)
     c = cond.encode_tags(tags).to(dtype)
     with torch.no_grad():

@@ -177,7 +177,8 @@ def main() -> None:
 def profile(step, device: torch.device, iters: int, rows: int = 25) -> None:
     """Where a step's time goes: self time per operator over `iters` steps (forward and backward ops
     apart: autograd's `...Backward0` nodes and the `aten::*_backward` kernels they call)."""
-    from torch.profiler import ProfilerActivity, profile as torch_profile
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
 
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     step()

@@ -1,5 +1,4 @@
-"""The course's colour vocabulary, in the handout's order.
-"""
+"""The course's colour vocabulary, in the handout's order."""
 
 from __future__ import annotations
 
@@ -7,15 +6,9 @@ HAIR_COLORS: tuple[str, ...] = (
     "orange", "white", "aqua", "gray", "green", "red",
     "purple", "pink", "blue", "black", "brown", "blonde",
 )
-
-
 EYE_COLORS: tuple[str, ...] = (
     "gray", "black", "orange", "pink", "yellow", "aqua",
     "purple", "green", "brown", "red", "blue",
 )
-
-
 HAIR_INDEX = {c: i for i, c in enumerate(HAIR_COLORS)}
-
-
 EYE_INDEX = {c: i for i, c in enumerate(EYE_COLORS)}

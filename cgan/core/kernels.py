@@ -15,7 +15,8 @@ def warm_up_math_kernels() -> None:
     multi-threaded torch.tanh of a process computes the first thread's share with another kernel
     (393,212 of 786,432 values of G's output one ulp off, against none afterwards), so two identical
     `cgan train --threads 2` runs ended with 124 of 170 checkpoint tensors different. After one
-    throw-away call per function, 12 of 12 processes agreed. Costs about a millisecond."""
+    throw-away call per function, G's first output agreed in 12 of 12 processes and 8 of 8 training
+    runs ended identical. Costs about a millisecond."""
     n = max(1, torch.get_num_threads()) << 16  # above ATen's grain size for every thread
     x = torch.linspace(0.01, 4.0, n)
     for dtype in (torch.float32, torch.float64):

@@ -14,8 +14,10 @@ from cgan.core.errors import CganError
 from cgan.core.images import GRID_COLS, TILE, make_grid, png_bytes
 from cgan.core.tags import TagLine
 from cgan.gan.build import load_generator
+from cgan.gan.grids import sentence_grid
 from cgan.gan.interpolate import noise_strip, tag_strip
-from cgan.gan.sampling import generate_rendered
+from cgan.gan.sampling import generate_rendered, tag_seeds
+from cgan.text.prompts import plan_rows
 from cgan.transfer.apply import load_transfer, transfer_grid
 
 RANDOM = "random"
@@ -75,13 +77,13 @@ def tags_file_text(lines: list[TagLine]) -> str:
 def tag_grid(models: Models, hair: str, eyes: str, n: int, seed: int) -> tuple[Result, str]:
     """The grid `cgan generate TAGS --seed SEED` writes for these tags (the same bytes), and that tags file."""
     if not models.cond.conditional:
-        images = generate_rendered(models.G, models.cond, [seed + k for k in range(n)]).images
+        grid = make_grid(generate_rendered(models.G, models.cond, [seed + k for k in range(n)]).images)
         note = f"cgan generate --ckpt {models.name} --n {n} --seed {seed}"
-        return Result(png_bytes(make_grid(images)), make_grid(images), note), ""
+        return Result(png_bytes(grid), grid, note), ""
     if models.kind == "sentence":
         raise CganError("a sentence model: use the prompt tab")
     lines = tag_lines(models, hair, eyes, n, seed)
-    images = generate_rendered(models.G, models.cond, [seed + int(t.id) for t in lines], lines).images
+    images = generate_rendered(models.G, models.cond, tag_seeds(lines, seed), lines).images
     grid = make_grid(images)
     note = f"cgan generate tags.txt --ckpt {models.name} --seed {seed}  (tags.txt as shown)"
     return Result(png_bytes(grid), grid, note), tags_file_text(lines)
@@ -113,9 +115,8 @@ def prompts(models: Models, text: str, n: int, seed: int) -> Result:
         raise CganError("type a description, e.g. 'a girl with long pink hair and red eyes'")
     if not 1 <= n <= GRID_COLS * 4:
         raise CganError(f"images per prompt: 1 to {GRID_COLS * 4}")
-    codes = models.cond.encode_texts([p for p in lines for _ in range(n)])
-    seeds = [seed + k for _ in lines for k in range(n)]  # as generate --text-file: the same seeds in every row
-    grid = make_grid(generate_rendered(models.G, models.cond, seeds, codes=codes).images, cols=n)
+    g = sentence_grid(models.G, models.cond, *plan_rows(lines, n), seed)  # generate --text-file's path
+    grid = make_grid(g.rendered.images, cols=g.cols)
     return Result(png_bytes(grid), grid, f"cgan generate --ckpt {models.name} --text-file prompts.txt --n {n} --seed {seed}")
 
 

@@ -11,6 +11,8 @@ from cgan.core.images import GRID_COLS
 from cgan.core.pixels import Rendered
 from cgan.core.tags import read_testing_tags
 from cgan.gan.build import load_generator
+from cgan.gan.conditioning import SentenceConditioning
+from cgan.gan.models import Generator
 from cgan.gan.sampling import generate_rendered, tag_seeds
 from cgan.text.prompts import plan_images
 
@@ -43,11 +45,7 @@ def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: i
     if cond.kind != "sentence" and wants_text:
         raise CganError(f"{ckpt}: --text/--text-file need a sentence model (this one is conditioned on {cond.kind})")
     if cond.kind == "sentence":
-        prompts, offsets, cols = plan_images(text, text_file, n)
-        codes = cond.encode_texts(prompts, log=log)  # each distinct prompt is encoded once
-        seeds = [seed + k for k in offsets]
-        return Grid(generate_rendered(G, cond, seeds, codes=codes),
-                    [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)], cols, len(set(prompts)))
+        return sentence_grid(G, cond, *plan_images(text, text_file, n), seed, log)
     if cond.conditional and tags_file is None:
         raise CganError(f"{ckpt}: a conditional model needs a tags file (e.g. hw3/testing_tags.txt)")
     if tags_file is not None:
@@ -62,3 +60,12 @@ def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: i
         raise CganError("--n must be at least 1")
     seeds = [seed + k for k in range(n)]
     return Grid(generate_rendered(G, cond, seeds), [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)])
+
+
+def sentence_grid(G: Generator, cond: SentenceConditioning, prompts: list[str], offsets: list[int], cols: int,
+                  seed: int = 0, log: Callable[[str], None] = lambda m: None) -> Grid:
+    """A sentence model's images: one per (prompt, seed offset) of a plan from text.prompts."""
+    codes = cond.encode_texts(prompts, log=log)  # each distinct prompt is encoded once
+    seeds = [seed + k for k in offsets]
+    return Grid(generate_rendered(G, cond, seeds, codes=codes),
+                [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)], cols, len(set(prompts)))

@@ -40,7 +40,7 @@ def generate(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagL
 def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
                       path: str = "<tags>", codes: torch.Tensor | None = None) -> Rendered:
     """`generate` with each image's rounding margin. Computes in G's dtype on G's device: a loaded
-    generator is float64 on the CPU (checkpoints.load_generator), so the pixels are the same on every
+    generator is float64 on the CPU (gan.build.load_generator), so the pixels are the same on every
     machine; each image is its own forward pass, so none depends on the others."""
     if codes is not None:
         if len(codes) != len(seeds):

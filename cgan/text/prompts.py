@@ -45,5 +45,9 @@ def plan_images(text: str | None, text_file: Path | None, n: int | None) -> tupl
     n = 5 if n is None else n
     if n < 1:
         raise CganError("--n must be at least 1")
-    prompts = [p for _, p in read_prompt_file(text_file)]
+    return plan_rows([p for _, p in read_prompt_file(text_file)], n)
+
+
+def plan_rows(prompts: list[str], n: int) -> tuple[list[str], list[int], int]:
+    """One row of `n` images per prompt, seed offsets 0..n-1 in every row (see `plan_images`)."""
     return [p for p in prompts for _ in range(n)], [k for _ in prompts for k in range(n)], n
