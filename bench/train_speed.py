@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.gan.conditioning import Conditioning  # noqa: E402
-from cgan.gan.options import TrainOptions, model_config  # noqa: E402
+from cgan.gan.options import NETS, TrainOptions, model_config  # noqa: E402
 from cgan.gan.trainer import Trainer  # noqa: E402
 
 
@@ -107,6 +107,7 @@ def batch_seconds(n_images: int, batch: int, device: torch.device, iters: int = 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", choices=NETS, default="dcgan", help="dcgan: the course model; biggan: the release family")
     ap.add_argument("--base", type=int, default=64, help="base channels (64 = course model)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--iters", type=int, default=5)
@@ -123,8 +124,11 @@ def main() -> None:
     if gpu:
         torch.backends.cudnn.benchmark = True
     pairs = [(h, e) for h in HAIR_COLORS for e in EYE_COLORS][:119]
-    cond = Conditioning("pair", pairs)
-    cfg = model_config(TrainOptions(out="-", base_channels=a.base, batch_size=a.batch, precision=a.precision), cond)
+    # The release family is trained on factored tags with the hinge loss; the course model as the course did.
+    big = a.arch == "biggan"
+    cond = Conditioning("multi" if big else "pair", pairs)
+    cfg = model_config(TrainOptions(out="-", arch=a.arch, cond=cond.kind, loss="hinge" if big else "gan",
+                                    base_channels=a.base, batch_size=a.batch, precision=a.precision), cond)
     torch.manual_seed(0)
     tr = Trainer(cfg, str(dev))
     real = torch.rand(a.batch, 3, 64, 64, device=dev) * 2 - 1
@@ -158,7 +162,7 @@ def main() -> None:
     ratio = t_plain / t_ours
     where = torch.cuda.get_device_name(dev) if gpu else f"{a.threads} threads"
     layout = ", channels_last" if a.channels_last else ""
-    print(f"model: course DCGAN, base {a.base}, batch {a.batch}, {where}, ours in {a.precision}{layout}, "
+    print(f"model: {'BigGAN-style (hinge, multi)' if big else 'course DCGAN'}, base {a.base}, batch {a.batch}, {where}, ours in {a.precision}{layout}, "
           f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     print(f"plain loop : {a.batch / t_plain:8.1f} img/s  {t_plain:.4f} s/it  {flops_plain / 1e9:6.1f} GFLOP/it  "
           f"{flops_plain / t_plain / 1e9:8.1f} GFLOP/s")

@@ -8,10 +8,12 @@ import dataclasses
 import click
 
 from cgan.core.runs import PRECISIONS
-from cgan.gan.options import CONDS, LOSSES
+from cgan.gan.options import CONDS, LOSSES, NETS
 
 # One help text per option name, for every command that has it; a command may override one.
 HELP = {
+    "arch": "dcgan: the course's networks (the baseline); biggan: residual blocks, conditional batch norm on a "
+            "shared tag embedding and chunks of z, projection D, spectral norm in both (G 1e-4, D 4e-4, betas 0/0.999).",
     "cond": "pair: one-hot over the (hair, eyes) pairs seen in training; multi: 12 hair + 11 eye one-hots; "
             "none: unconditional; sentence: captions through all-MiniLM-L6-v2 (GAN-CLS).",
     "loss": "gan: course baseline with the matching-aware D; acgan: auxiliary classifier; wgan-gp: critic + "
@@ -45,7 +47,7 @@ HELP = {
     "rec_weight": "Weight of the cycle-reconstruction L1.",
     "mask_weight": "Weight of the L1 on G's paint mask.",
 }
-CHOICES = {"cond": CONDS, "loss": LOSSES, "precision": PRECISIONS}
+CHOICES = {"arch": NETS, "cond": CONDS, "loss": LOSSES, "precision": PRECISIONS}
 FLAGS = {"resume", "gan_int", "spectral_norm", "tensorboard"}  # plain switches; other booleans get --x/--no-x
 
 

@@ -7,19 +7,28 @@ from pathlib import Path
 from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.pixels import EXACT_DTYPE
+from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Discriminator, Generator
 
-ARCH = "dcgan64"
+ARCH = "dcgan64"  # the course's DCGAN
+BIGGAN_ARCH = "biggan64"  # residual blocks, conditional batch norm, projection D (biggan.py)
+ARCHS = {"dcgan": ARCH, "biggan": BIGGAN_ARCH}  # --arch -> the name a checkpoint records
 
 
-def build_generator(cfg: dict) -> Generator:
+def build_generator(cfg: dict) -> Generator | BigGenerator:
+    if cfg["arch"] == BIGGAN_ARCH:
+        return BigGenerator(cfg["z_dim"], Conditioning.from_config(cfg["cond"]).dim, cfg["base_channels"],
+                            cfg.get("ca_dim", 0))
     return Generator(cfg["z_dim"], Conditioning.from_config(cfg["cond"]).dim, cfg["base_channels"], cfg.get("ca_dim", 0))
 
 
-def build_discriminator(cfg: dict) -> Discriminator:
+def build_discriminator(cfg: dict) -> Discriminator | ProjectionDiscriminator:
     cond = Conditioning.from_config(cfg["cond"])
     acgan = cfg["loss"] == "acgan"
+    if cfg["arch"] == BIGGAN_ARCH:  # spectral norm is built in; the projection head reads the condition
+        return ProjectionDiscriminator(0 if acgan else cond.dim, cfg["base_channels"],
+                                       aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None)
     # ACGAN's D reads the class from the image alone (Odena et al.); the others see the tags.
     return Discriminator(0 if acgan else cond.dim, cfg["base_channels"], norm=cfg["d_norm"],
                          aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None,
@@ -40,4 +49,4 @@ def load_generator(path: str | Path) -> tuple[Generator, Conditioning, dict]:
 
 def load_run(path: str | Path) -> dict:
     """A GAN training or release checkpoint (refusing other architectures)."""
-    return load_checkpoint(path, ARCH)
+    return load_checkpoint(path, tuple(ARCHS.values()))

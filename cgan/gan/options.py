@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cgan.data.augment import parse_policy
-from cgan.gan.build import ARCH
+from cgan.gan.build import ARCHS
 from cgan.gan.conditioning import KINDS, Conditioning
 
+NETS = tuple(ARCHS)  # --arch
 LOSSES = ("gan", "acgan", "wgan-gp", "hinge")
 CONDS = (*KINDS, "sentence")  # tag encoders, and captions through the sentence encoder
 CHECKPOINT = "checkpoint.pt"
@@ -17,6 +18,7 @@ LOSS_COLUMNS = ["epoch", "step", "d_loss", "g_loss"]
 @dataclass
 class TrainOptions:
     out: str
+    arch: str = "dcgan"  # dcgan: the course's networks; biggan: biggan.py
     cond: str = "pair"
     loss: str = "gan"
     base_channels: int = 64
@@ -46,22 +48,26 @@ class TrainOptions:
     data_summary: dict = field(default_factory=dict)
 
 
-def defaults_for(loss: str) -> dict:
+def defaults_for(loss: str, arch: str = "dcgan") -> dict:
+    if arch == "biggan":  # Brock et al.: D learns 4x faster than G, no momentum; no norm layers in D
+        return {"lr": 1e-4, "lr_d": 4e-4, "betas": (0.0, 0.999), "d_norm": "none"}
     if loss == "wgan-gp":  # Gulrajani et al.'s settings
         return {"lr": 1e-4, "betas": (0.0, 0.9), "d_norm": "layer"}
     return {"lr": 2e-4, "betas": (0.5, 0.999), "d_norm": "batch"}
 
 
 def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
-    d = defaults_for(opts.loss)
+    d = defaults_for(opts.loss, opts.arch)
+    lr = opts.lr or d["lr"]
     return {
-        "arch": ARCH, "image_size": 64, "z_dim": opts.z_dim, "base_channels": opts.base_channels,
+        "arch": ARCHS[opts.arch], "image_size": 64, "z_dim": opts.z_dim, "base_channels": opts.base_channels,
         "cond": cond.to_config(), "loss": opts.loss,
         # Spectral normalisation replaces D's batch norm (as in SN-GAN), it does not stack on it.
         "d_norm": "none" if opts.spectral_norm else d["d_norm"],
-        "lr": opts.lr or d["lr"], "betas": list(d["betas"]), "batch_size": opts.batch_size,
+        # D's rate keeps the default's ratio to G's when --lr is given
+        "lr": lr, "lr_d": d.get("lr_d", lr) if opts.lr is None else lr * d.get("lr_d", d["lr"]) / d["lr"], "betas": list(d["betas"]), "batch_size": opts.batch_size,
         "seed": opts.seed, "ema": opts.ema, "flip": opts.flip, "n_critic": opts.n_critic,
-        "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm,
+        "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm or opts.arch == "biggan",
         "diffaug": ",".join(parse_policy(opts.diffaug)), "mode_seeking": opts.mode_seeking,
         "precision": opts.precision,
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
@@ -69,5 +75,5 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
     }
 
 
-RESUME_KEYS = ("loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
+RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
                "mode_seeking", "precision")

@@ -36,7 +36,7 @@ class Trainer:
         self.Dd = wrap(self.D, dist, device, broadcast_buffers=False)
         betas = tuple(cfg["betas"])
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.get("lr_d", cfg["lr"]), betas=betas)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg["ema"] > 0 else None
         # One generator on the CPU for data order, flips, wrong tags and GP interpolation:
         # its state is checkpointed, so a resumed run draws exactly what an uninterrupted one would.

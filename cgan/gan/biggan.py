@@ -1,0 +1,151 @@
+"""A BigGAN-style generator and projection discriminator for 64x64 (Brock et al. 2019; Miyato & Koyama 2018).
+
+G: the noise is split into five chunks (one for the 4x4 input, one per block: BigGAN's hierarchical z);
+the condition goes through one shared embedding, and each residual up-block's batch norms take their
+gain and bias from [embedding, z chunk] (conditional batch norm). D: residual down-blocks, ReLU, a sum over
+positions, then a linear score plus the projection <features, embedding(condition)>. For the 12 + 11
+one-hots of `--cond multi` the projection is the hair embedding's plus the eye embedding's inner product,
+so every one of the 132 (hair, eyes) pairs has a code, seen together in training or not.
+
+Spectral norm on every weight of both (BigGAN), orthogonal initialisation. No self-attention: at 64x64
+on two CPU cores its 32x32 attention map would cost about as much as the rest of D.
+Same call signatures as the course DCGAN (models.py), so the losses and the trainer serve both.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from cgan.gan.models import CondAugment
+
+CHUNKS = 5  # z chunks: the 4x4 input and four up-blocks
+EMBED_DIM = 128  # G's shared condition embedding
+
+
+def _sn(m: nn.Module) -> nn.Module:
+    return nn.utils.parametrizations.spectral_norm(m)
+
+
+def _conv(cin: int, cout: int, k: int = 3) -> nn.Module:
+    return _sn(nn.Conv2d(cin, cout, k, padding=k // 2))
+
+
+def _linear(cin: int, cout: int, bias: bool = True) -> nn.Module:
+    return _sn(nn.Linear(cin, cout, bias=bias))
+
+
+def ortho_init(m: nn.Module) -> None:
+    """BigGAN's orthogonal initialisation for every convolution and dense weight."""
+    if isinstance(m, (nn.Conv2d, nn.Linear)):
+        nn.init.orthogonal_(m.weight)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+
+class CondBatchNorm(nn.Module):
+    """Batch norm without its own affine: gain 1 + W_g y and bias W_b y, y = [embedding, z chunk]."""
+
+    def __init__(self, channels: int, cond_dim: int) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False, momentum=0.1)
+        self.gain = _linear(cond_dim, channels, bias=False)
+        self.bias = _linear(cond_dim, channels, bias=False)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        g = 1 + self.gain(y)[:, :, None, None]
+        return self.bn(x) * g + self.bias(y)[:, :, None, None]
+
+
+class UpBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, cond_dim: int) -> None:
+        super().__init__()
+        self.bn1, self.bn2 = CondBatchNorm(cin, cond_dim), CondBatchNorm(cout, cond_dim)
+        self.conv1, self.conv2 = _conv(cin, cout), _conv(cout, cout)
+        self.skip = _conv(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = F.interpolate(F.relu(self.bn1(x, y)), scale_factor=2, mode="nearest")
+        h = self.conv2(F.relu(self.bn2(self.conv1(h), y)))
+        return h + self.skip(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class DownBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, preactivation: bool = True) -> None:
+        super().__init__()
+        self.pre = preactivation  # the first block sees the image itself: no ReLU before it
+        self.conv1, self.conv2 = _conv(cin, cout), _conv(cout, cout)
+        self.skip = _conv(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(x) if self.pre else x
+        h = self.conv2(F.relu(self.conv1(h)))
+        h = F.avg_pool2d(h, 2)
+        # BigGAN's order: after a pre-activated block the shortcut convolves then pools; the first pools first.
+        s = self.skip(x) if self.pre else self.skip(F.avg_pool2d(x, 2))
+        return h + (F.avg_pool2d(s, 2) if self.pre else s)
+
+
+class BigGenerator(nn.Module):
+    def __init__(self, z_dim: int = 100, cond_dim: int = 23, base: int = 32, ca_dim: int = 0) -> None:
+        super().__init__()
+        if z_dim % CHUNKS:
+            raise ValueError(f"the BigGAN generator splits z into {CHUNKS} chunks: z_dim {z_dim} must divide by it")
+        self.z_dim, self.cond_dim, self.base = z_dim, cond_dim, base
+        chunk = z_dim // CHUNKS
+        # Tags: the shared embedding is a lookup table; a sentence code goes through conditioning
+        # augmentation instead (as in the DCGAN), whose KL term the trainer reads from `text.kl`.
+        self.text: nn.Module | None = None
+        if cond_dim:
+            self.text = CondAugment(cond_dim, ca_dim) if ca_dim else nn.Linear(cond_dim, EMBED_DIM, bias=False)
+        y_dim = chunk + ((ca_dim or EMBED_DIM) if cond_dim else 0)
+        chans = [base * 8, base * 8, base * 4, base * 2, base]
+        self.fc = _linear(chunk, 4 * 4 * chans[0])
+        self.blocks = nn.ModuleList(UpBlock(a, b, y_dim) for a, b in zip(chans[:-1], chans[1:]))
+        self.out_bn = nn.BatchNorm2d(base, momentum=0.1)
+        self.out = _conv(base, 3)
+        self.apply(ortho_init)
+        if isinstance(self.text, nn.Linear):  # a lookup table for one-hot codes, started as nn.Embedding is
+            nn.init.normal_(self.text.weight, 0.0, 1.0)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        zs = z.chunk(CHUNKS, 1)
+        e = self.text(c) if self.text is not None else None
+        h = self.fc(zs[0]).view(-1, self.base * 8, 4, 4)
+        for block, zc in zip(self.blocks, zs[1:]):
+            h = block(h, zc if e is None else torch.cat([e, zc], 1))
+        return torch.tanh(self.out(F.relu(self.out_bn(h))))
+
+
+class ProjectionDiscriminator(nn.Module):
+    """Returns (logit, hair_logits, eye_logits) like the DCGAN discriminator; the class logits are None
+    unless `aux` is set (ACGAN's heads on the pooled features)."""
+
+    def __init__(self, cond_dim: int = 23, base: int = 32, aux: tuple[int, int] | None = None) -> None:
+        super().__init__()
+        self.cond_dim, self.base = cond_dim, base
+        chans = [3, base, base * 2, base * 4, base * 8]
+        self.blocks = nn.Sequential(*(DownBlock(a, b, preactivation=i > 0)
+                                      for i, (a, b) in enumerate(zip(chans[:-1], chans[1:]))))
+        self.out = _linear(chans[-1], 1)
+        self.embed = _linear(cond_dim, chans[-1], bias=False) if cond_dim else None
+        self.aux_hair = _linear(chans[-1], aux[0]) if aux else None
+        self.aux_eyes = _linear(chans[-1], aux[1]) if aux else None
+        self.apply(ortho_init)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, c_wrong: torch.Tensor | None = None):
+        """With `c_wrong`, also the logit of the same images under the wrong condition (one trunk pass)."""
+        h = F.relu(self.blocks(x)).sum((2, 3))
+        logit, hair, eyes = self._head(h, c)
+        if c_wrong is None:
+            return logit, hair, eyes
+        return logit, hair, eyes, self._head(h, c_wrong)[0]
+
+    def _head(self, h: torch.Tensor, c: torch.Tensor | None):
+        logit = self.out(h).squeeze(1)
+        if self.embed is not None:
+            logit = logit + (self.embed(c) * h).sum(1)
+        if self.aux_hair is None:
+            return logit, None, None
+        return logit, self.aux_hair(h), self.aux_eyes(h)
