@@ -10,11 +10,14 @@ from cgan.cli.common import Group, log
 from cgan.core.errors import CganError
 from cgan.data.synth_faces import FORMATS, synth_dataset
 from cgan.data.synth_flowers import synth_captioned
+from cgan.data.tagged import load_tagged_folder
+from cgan.evaluation.relabel import agreeing, clean_summary, write_clean_folder
+from cgan.evaluation.tagnet import load_classifier
 
 
 @click.group(cls=Group)
 def data() -> None:
-    """Data sets: the procedural faces for tests and demos."""
+    """Data sets: the procedural faces for tests and demos; cleaning a tagged set's labels."""
 
 
 @data.command()
@@ -39,6 +42,29 @@ def synth(out: Path, n: int, fmt: str, seed: int) -> None:
         return
     synth_dataset(out, n, fmt, seed)
     log(f"wrote {n} faces and {out / 'tags.csv'}")
+
+
+@data.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Tagged folder to clean.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder for the cleaned tags.csv (its images/ links to the source's).")
+@click.option("--classifier", type=click.Path(path_type=Path), default=Path("release/tagnet.pt"), show_default=True,
+              help="The reference classifier that judges the tags.")
+def clean(data_dir: Path, out: Path, classifier: Path) -> None:
+    """Keep the images whose hair and eye tags the reference classifier agrees with.
+
+    Images with an eye colour it never saw (gray) are all kept.
+
+    \b
+    Example:
+      cgan data clean --data ../shared/data/faces --out ~/cgan-data/faces-clean
+      cgan train --data ../shared/data/extra_data --data ~/cgan-data/faces-clean --cond multi ...
+    """
+    data = load_tagged_folder(data_dir, log=log)
+    keep = agreeing(data, load_classifier(classifier))
+    log(clean_summary(data, keep))
+    n = write_clean_folder(data, keep, data_dir, out)
+    log(f"wrote {out / 'tags.csv'} ({n} images)")
 
 
 COMMANDS = [data]

@@ -32,15 +32,16 @@ def _threads(n: int | None) -> None:
 
 
 @click.command()
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder with the images (in it or in images/) and tags.csv, or captions (captions.csv or one .txt per image).")
+@click.option("--data", "data_dirs", required=True, multiple=True, type=click.Path(path_type=Path),
+              help="Folder with the images (in it or in images/) and tags.csv, or captions (captions.csv or one .txt "
+                   "per image); repeat to train on several tagged folders as one set.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
-@dataclass_options(TrainOptions, "cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
+@dataclass_options(TrainOptions, "arch cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
                                  "kl_weight n_critic spectral_norm diffaug device tensorboard " + RUN_CONTROL,
                    lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp].")
 @THREADS
 @CACHE
-def train(data_dir: Path, out: Path, threads: int | None, cache: bool, **options) -> None:
+def train(data_dirs: tuple[Path, ...], out: Path, threads: int | None, cache: bool, **options) -> None:
     """Train a (conditional) GAN on a folder of images plus tags.csv.
 
     \b
@@ -49,12 +50,13 @@ def train(data_dir: Path, out: Path, threads: int | None, cache: bool, **options
       cgan train --data extra_data/ --out runs/ac32 --loss acgan --base-channels 32 --cond multi
       cgan train --data faces/ --out runs/gan --cond none --epochs 20
       cgan train --data faces/ --out runs/baseline --resume
+      cgan train --data extra_data/ --data faces/ --out runs/big --arch biggan --cond multi --loss hinge --ema 0.999
       cgan train --data flowers/ --out runs/flowers --cond sentence --base-channels 32 --gan-int
     """
     check_policy(options["diffaug"])
     _threads(threads)
     say = log if int(os.environ.get("RANK", "0")) == 0 else (lambda m: None)  # under torchrun rank 0 speaks
-    data = load_training_data(data_dir, options["cond"], cache=cache, log=say)
+    data = load_training_data(data_dirs, options["cond"], cache=cache, log=say)
     t0 = time.time()
     ckpt = run_training(data, TrainOptions(out=str(out), progress=sys.stderr.isatty(), **options), log=say)
     say(f"done in {time.time() - t0:.0f} s: {ckpt}")

@@ -29,7 +29,10 @@ class CaptionedImages:
     captions: list[list[str]]  # per image
     ids: list[str]
     summary: dict = field(default_factory=dict)
-    emb: np.ndarray | None = None  # (all captions, dim), image i's rows at offsets[i]:offsets[i]+counts[i]
+    # The embeddings: one row per distinct caption; image i's captions are flat positions
+    # offsets[i]:offsets[i]+counts[i], and caption_rows maps a flat position to its row.
+    emb: np.ndarray | None = None
+    caption_rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -51,6 +54,8 @@ class CaptionedImages:
             raise CganError("captions are not embedded yet (call embed_captions)")
         counts = torch.from_numpy(self.counts)
         pick = torch.from_numpy(self.offsets) + (torch.rand(len(counts), generator=gen) * counts).long()
+        if self.caption_rows is not None:
+            pick = torch.from_numpy(self.caption_rows)[pick]
         return (torch.from_numpy(self.emb)[pick].to(device),)
 
     def preview(self, k: int = 5) -> list[str]:
@@ -86,6 +91,15 @@ def _read_txt_files(data_dir: Path) -> dict[str, list[str]]:
         if any(lines):
             out.setdefault(p.stem, []).extend(ln for ln in lines if ln)
     return out
+
+
+def has_captions(data_dir: Path) -> bool:
+    """Whether the folder holds captions: captions.csv, or .txt files named like its images (a readme.txt
+    beside the images is no caption)."""
+    if (data_dir / "captions.csv").is_file():
+        return True
+    stems = {p.stem for p in data_dir.rglob("*.txt")}
+    return bool(stems) and not stems.isdisjoint(_index_images(image_dir(data_dir)))
 
 
 def load_captioned_folder(data_dir: str | Path, size: int = TILE, log=print) -> CaptionedImages:

@@ -27,8 +27,8 @@ from cgan.core.errors import CganError
 from cgan.core.images import batch_to_input, make_grid, save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import resume_config
-from cgan.data.captioned import CaptionedImages, load_captioned_folder
-from cgan.data.tagged import TaggedImages, load_tagged_folder
+from cgan.data.captioned import CaptionedImages, has_captions, load_captioned_folder
+from cgan.data.tagged import TaggedImages, combine, load_tagged_folder
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning, SentenceConditioning
 from cgan.gan.figures import plotting_available, write_losses_png
@@ -44,6 +44,7 @@ from cgan.gan.sampling import generate, preview_tags
 from cgan.gan.trainer import Trainer
 from cgan.text.embeddings import embed_captions
 from cgan.text.minilm import NAME, load_encoder
+from cgan.text.tag_captions import captioned_from_tags
 
 
 def _truncate_losses(path: Path, epochs_done: int) -> None:
@@ -213,12 +214,22 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def load_training_data(data_dir: str | Path, cond: str, cache: bool = True,
+def load_training_data(data_dirs: str | Path | tuple, cond: str, cache: bool = True,
                        log: Callable[[str], None] = print) -> TaggedImages | CaptionedImages:
-    """Tagged images for tag conditioning (or none); captioned images, embedded, for sentences."""
+    """Tagged images for tag conditioning (or none), several folders as one set; captioned images,
+    embedded, for sentences (one folder)."""
+    dirs = [Path(d) for d in ((data_dirs,) if isinstance(data_dirs, (str, Path)) else data_dirs)]
     if cond == "sentence":
-        return embed_captions(load_captioned_folder(data_dir, log=log), load_encoder(), cache=cache, log=log)
-    return load_tagged_folder(data_dir, cache=cache, require_tags=cond != "none", log=log)
+        if all(not has_captions(d) and (d / "tags.csv").is_file() for d in dirs):
+            # Tagged folders (the anime faces): sentences made from the tags, many phrasings per pair.
+            data = captioned_from_tags(combine([load_tagged_folder(d, cache=cache, log=log) for d in dirs]))
+            log(f"captions {data.summary['captions']}")
+        elif len(dirs) == 1:
+            data = load_captioned_folder(dirs[0], log=log)
+        else:
+            raise CganError(f"--cond sentence reads one captioned folder, or tagged folders (--data given {len(dirs)} times)")
+        return embed_captions(data, load_encoder(), cache=cache, log=log)
+    return combine([load_tagged_folder(d, cache=cache, require_tags=cond != "none", log=log) for d in dirs])
 
 
 def _tensorboard(out: Path):

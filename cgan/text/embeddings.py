@@ -45,5 +45,9 @@ def embed_texts(texts: list[str], encoder, cache: bool = True, log=print) -> np.
 
 
 def embed_captions(data: CaptionedImages, encoder, cache: bool = True, log=print) -> CaptionedImages:
-    data.emb = embed_texts(data.flat_captions(), encoder, cache, log)
+    """Embed each distinct caption once (tag-made captions repeat over thousands of images)."""
+    flat = data.flat_captions()
+    rows: dict[str, int] = {}
+    data.caption_rows = np.array([rows.setdefault(c, len(rows)) for c in flat], np.int64)
+    data.emb = embed_texts(list(rows), encoder, cache, log)
     return data
