@@ -41,14 +41,14 @@ def main() -> None:
             _submission(subs, f"student{k:03d}", "python gen.py \"$1\"\n", tags)
         t0 = time.time()
         r = CliRunner().invoke(cli, ["grade", str(subs), "--tags", str(tags), "--out", str(Path(tmp) / "grades"),
-                                     "--jobs", str(a.jobs), "--time-limit", "60"] + ([] if a.faces else ["--no-faces"]))
+                                     "--jobs", str(a.jobs), "--time-limit", "60", "--parts", "cgan"] + ([] if a.faces else ["--no-faces"]))
         total = time.time() - t0
         if r.exit_code != 0:
             print(r.output)
             raise SystemExit(1)
         df = pd.read_csv(Path(tmp) / "grades" / "grades.csv")
-    runs = df["run_s"].sum()
-    print(f"isolation: {namespaces_available() or 'namespaces'}; verdicts: {df['verdict'].value_counts().to_dict()}")
+    runs = df["cgan_run_s"].sum()
+    print(f"isolation: {namespaces_available() or 'namespaces'}; verdicts: {df['verdict_cgan'].value_counts().to_dict()}")
     print(f"{a.n} submissions, --jobs {a.jobs}: {total:.1f} s in all; their own runs {runs:.1f} s "
           f"(mean {runs / a.n:.2f} s); grader overhead {(total * a.jobs - runs) / a.n:.2f} s per submission")
 

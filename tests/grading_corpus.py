@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -41,19 +42,26 @@ if __name__ == "__main__":
     {save}
 """
 
-TIGHT = 'Image.fromarray(grid(tags, seed_of)).save("samples/cgan.png")'
+# gen.py TAGS [OUT]: the grid for TAGS, written to OUT (default samples/cgan.png).
+OUT = 'out = sys.argv[2] if len(sys.argv) > 2 else "samples/cgan.png"; '
+TIGHT = OUT + 'Image.fromarray(grid(tags, seed_of)).save(out)'
 # The course's save_imgs() figure (matplotlib's 640x480 RGBA canvas), as most students submitted.
-CANVAS = ("from cgan.evaluation.layouts import course_canvas; "
+CANVAS = (OUT + "from cgan.evaluation.layouts import course_canvas; "
           "imgs = grid(tags, seed_of).reshape(5, 64, 5, 64, 3).swapaxes(1, 2).reshape(25, 64, 64, 3); "
-          "Image.fromarray(course_canvas(imgs)).save('samples/cgan.png')")
+          "Image.fromarray(course_canvas(imgs)).save(out)")
 
-DETERMINISTIC = "seed_of = lambda t: int(t.id)"
+# Each student's faces differ (an offset on the seeds), as two students' models would.
+DETERMINISTIC = "seed_of = lambda t: int(t.id) + {offset}"
 RANDOM = "import os; r = int.from_bytes(os.urandom(4), 'little'); seed_of = lambda t: (int(t.id) + r) % 2**32"
 
 
-def expected_grid(tags_file: Path, canvas: bool = False) -> bytes:
+def student_offset(name: str) -> int:
+    return zlib.crc32(name.encode()) % 100_000 * 100
+
+
+def expected_grid(tags_file: Path, canvas: bool = False, offset: int = 0) -> bytes:
     tags = read_testing_tags(tags_file)
-    imgs = np.stack([draw_face(t.hair, t.eyes, np.random.RandomState(int(t.id))) for t in tags])
+    imgs = np.stack([draw_face(t.hair, t.eyes, np.random.RandomState(int(t.id) + offset)) for t in tags])
     if canvas:
         from cgan.evaluation.layouts import course_canvas
         return png_bytes(course_canvas(imgs))
@@ -61,18 +69,25 @@ def expected_grid(tags_file: Path, canvas: bool = False) -> bytes:
 
 
 def _submission(root: Path, name: str, run_sh: str, tags_file: Path, gen_seed: str | None = DETERMINISTIC,
-                original: bytes | None = None, report: bool = True, canvas: bool = False) -> Path:
+                original: bytes | None = None, report: bool = True, canvas: bool = False,
+                offset: int | None = None, script: str = "run_cgan.sh", original_name: str = "cgan_original.png") -> Path:
+    """One student folder; with `script` another part's (run_gan.sh, extra_run.sh) is written into an
+    existing folder. `offset`: the seeds' offset (default: from the name)."""
     d = root / name
-    (d / "samples").mkdir(parents=True)
-    shutil.copytree(ROOT / "cgan", d / "cgan", ignore=shutil.ignore_patterns("__pycache__"))
-    if gen_seed is not None:
-        (d / "gen.py").write_text(GEN.replace("{seed}", gen_seed).replace("{save}", CANVAS if canvas else TIGHT))
+    offset = student_offset(name) if offset is None else offset
+    if not d.exists():
+        (d / "samples").mkdir(parents=True)
+        shutil.copytree(ROOT / "cgan", d / "cgan", ignore=shutil.ignore_patterns("__pycache__"))
+        if gen_seed is not None:
+            gen = GEN.replace("{seed}", gen_seed.replace("{offset}", str(offset)))
+            (d / "gen.py").write_text(gen.replace("{save}", CANVAS if canvas else TIGHT))
+        if report:
+            (d / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     if run_sh:
-        (d / "run_cgan.sh").write_text(textwrap.dedent(run_sh))
-    (d / "samples" / "cgan_original.png").write_bytes(original if original is not None
-                                                      else expected_grid(tags_file, canvas))
-    if report:
-        (d / "report.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+        (d / script).write_text(textwrap.dedent(run_sh))
+    if original_name:
+        (d / "samples" / original_name).write_bytes(original if original is not None
+                                                    else expected_grid(tags_file, canvas, offset))
     return d
 
 
@@ -185,3 +200,66 @@ def repo_submission(root: Path, name: str, tags_file: Path | None = None, seed: 
         data["entries"]["cgan"]["url"] = model_url
         manifest.write_text(json.dumps(data, indent=2) + "\n")
     return d
+
+
+GAN = 'python gen.py testing_tags.txt samples/gan.png\n'
+CGAN = 'python gen.py "$1"\n'
+EXTRA_OK = ("python -c \"from PIL import Image; import numpy as np; "
+            "Image.fromarray(np.full((64, 384, 3), 128, np.uint8)).save('samples/transfer.png')\"\n")
+DOWNLOAD = "python -c \"import urllib.request; urllib.request.urlopen('http://models.invalid/m.pt', timeout=5)\"\n"
+RESIZED = ("python -c \"from PIL import Image; import sys; Image.open('samples/gan_big.png')"
+           ".resize((256, 256)).save('samples/gan.png')\"\n")
+
+
+def build_three_part_class(root: Path, tags_file: Path) -> dict[str, dict]:
+    """Students with all three parts, each part of each breaking in its own way; returns name -> the
+    verdict per part ('-' where the part's script is left out on purpose: missing files)."""
+    cases = {  # name: (run_gan.sh, run_cgan.sh, extra_run.sh), None = not handed in
+        "all_good": (GAN, CGAN, EXTRA_OK),
+        "no_gan": (None, CGAN, EXTRA_OK),
+        "gan_random": (GAN, CGAN, "echo 'no time for the bonus'\n"),
+        "gan_resized": (GAN.replace("gan.png", "gan_big.png") + RESIZED, CGAN, "exit 1\n"),
+        "gan_crash": ("python -c 'raise SystemExit(3)'\n", CGAN, DOWNLOAD),
+        "gan_sleeps": ("sleep 1000\n", CGAN, "sleep 1000\n"),
+        "gan_downloads": ("set -e\n" + DOWNLOAD + GAN, CGAN, None),
+        "gan_silent": ("echo 'trained, forgot to save'\n", CGAN, EXTRA_OK),
+    }
+    verdicts = {
+        "all_good": ("ok", "ok", "ok"), "no_gan": ("missing files", "ok", "ok"),
+        "gan_random": ("not reproducible", "ok", "no output"), "gan_resized": ("bad format", "ok", "crash"),
+        "gan_crash": ("crash", "ok", "needs network"), "gan_sleeps": ("timeout", "ok", "timeout"),
+        "gan_downloads": ("needs network", "ok", "missing files"), "gan_silent": ("no output", "ok", "ok"),
+    }
+    for name, (gan, cgan, extra) in cases.items():
+        _submission(root, name, cgan, tags_file)
+        if name == "gan_random":  # only its GAN part draws new noise each run
+            (root / name / "gen_gan.py").write_text(
+                GEN.replace("{seed}", RANDOM).replace("{save}", TIGHT))
+            gan = gan.replace("gen.py", "gen_gan.py")
+        if gan is not None:
+            _submission(root, name, gan, tags_file, script="run_gan.sh", original_name="gan_original.png",
+                        original=expected_grid(tags_file, offset=student_offset(name))
+                        if name != "gan_resized" else _resized(tags_file, name))
+        if extra is not None:
+            _submission(root, name, extra, tags_file, script="extra_run.sh", original_name="")
+    return {k: dict(zip(("gan", "cgan", "extra"), v)) for k, v in verdicts.items()}
+
+
+def _resized(tags_file: Path, name: str) -> bytes:
+    """The 256x256 grid that student commits (and reproduces exactly): 51x51 px tiles."""
+    import io
+
+    from PIL import Image
+
+    im = Image.open(io.BytesIO(expected_grid(tags_file, offset=student_offset(name)))).resize((256, 256))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def share_checkpoint(root: Path, a: str, b: str, size: int = 3 * 2**20) -> None:
+    """Two students hand in the same large file (one checkpoint, two names)."""
+    blob = np.random.RandomState(7).bytes(size)
+    (root / a / "model.bin").write_bytes(blob)
+    (root / b / "ckpt").mkdir(exist_ok=True)
+    (root / b / "ckpt" / "generator.bin").write_bytes(blob)

@@ -7,7 +7,10 @@ from pathlib import Path
 import click
 
 from cgan.cli.common import log
-from cgan.grading.gradebook import grade_class
+from cgan.core.errors import CganError
+from cgan.grading.gather import NOT_GRADED
+from cgan.grading.gradebook import EXECUTORS, grade_class
+from cgan.grading.parts import ORDER, parse_parts
 from cgan.grading.sandbox import Limits
 
 L = Limits()
@@ -19,12 +22,25 @@ L = Limits()
               show_default=True, help="Tags file every submission is run on (copied in as testing_tags.txt).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("grades"), show_default=True,
               help="Folder for grades.csv, report.html and students/<name>/.")
-@click.option("--time-limit", type=float, default=L.wall_s, show_default=True, help="Wall-clock seconds per submission.")
+@click.option("--parts", "parts_text", default=",".join(ORDER), show_default=True,
+              help="Parts to grade, run in the course's order: gan (run_gan.sh), cgan (run_cgan.sh), extra (extra_run.sh).")
+@click.option("--students", default="", help="Regrade only these students (comma-separated), keeping every other result.")
+@click.option("--time-limit", type=float, default=L.wall_s, show_default=True, help="Wall-clock seconds per part.")
 @click.option("--memory-mb", type=int, default=L.memory_mb, show_default=True, help="Address-space limit per process.")
 @click.option("--file-mb", type=int, default=L.file_mb, show_default=True, help="Largest file a submission may write.")
 @click.option("--disk-mb", type=int, default=L.disk_mb, show_default=True, help="Room a submission may fill beyond its own size.")
 @click.option("--processes", type=int, default=L.processes, show_default=True, help="Processes and threads per submission.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Submissions graded at once.")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Submissions graded at once (--executor local).")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
+              help="local: threads on this machine; slurm: one task per student in a Slurm job array (submitit); "
+                   "submitit-local: the same tasks as processes on this machine, to try a set-up.")
+@click.option("--slurm-partition", default=None, help="Slurm partition.")
+@click.option("--slurm-account", default=None, help="Slurm account to charge.")
+@click.option("--slurm-gpus", type=int, default=1, show_default=True, help="GPUs per task.")
+@click.option("--slurm-cpus", type=int, default=4, show_default=True, help="CPUs per task.")
+@click.option("--slurm-parallelism", type=int, default=64, show_default=True, help="Tasks of the array running at once.")
+@click.option("--export", "exports", multiple=True, type=click.Choice(["canvas"]),
+              help="Also write canvas.csv, a Canvas gradebook import (one column per part).")
 @click.option("--tolerance-levels", type=int, default=2, show_default=True,
               help="Reproduce: largest pixel difference (0..255) still counted as reproduced ...")
 @click.option("--tolerance-fraction", type=float, default=0.01, show_default=True,
@@ -37,24 +53,42 @@ L = Limits()
 @click.option("--resume/--restart", default=True, show_default=True, help="Keep results of submissions graded before.")
 @click.option("--network", type=click.Choice(["deny", "allow"]), default="deny", show_default=True,
               help="allow: submissions may download (the course's setting); deny: a failed download is 'needs network'.")
-def grade(submissions_dir: Path, tags_file: Path, out: Path, time_limit: float, memory_mb: int, file_mb: int,
-          disk_mb: int, processes: int, network: str, **options) -> None:
+def grade(submissions_dir: Path, tags_file: Path, out: Path, parts_text: str, students: str, time_limit: float,
+          memory_mb: int, file_mb: int, disk_mb: int, processes: int, network: str, slurm_partition: str | None,
+          slurm_account: str | None, slurm_gpus: int, slurm_cpus: int, slurm_parallelism: int,
+          exports: tuple[str, ...], **options) -> None:
     """Run and grade every submission (one folder per student, holding their hw3/).
 
-    Each runs as `bash run_cgan.sh testing_tags.txt` in a private copy, with a time limit, resource
-    limits and no network; see the report for which isolation was in force.
+    Each part runs in its own private copy, in the course's order (bash run_gan.sh, bash run_cgan.sh
+    testing_tags.txt, bash extra_run.sh), with a time limit, resource limits and no network; see the
+    report for which isolation was in force. Running the same command again grades only the students
+    without a result (a killed task, an interrupted run).
 
     \b
     Examples:
       cgan grade submissions/ --tags hw3/testing_tags.txt --out grades/
-      cgan grade submissions/ --jobs 2 --time-limit 300 --baseline none
+      cgan grade submissions/ --parts cgan --jobs 2 --time-limit 300 --baseline none
+      cgan grade submissions/ --students alice,bob          # regrade two, keep the rest
+      cgan grade /shared/subs --out /shared/grades --executor slurm --slurm-partition gpu --export canvas
     """
+    try:
+        parts = parse_parts(parts_text)
+    except ValueError as e:
+        raise CganError(f"--parts: {e}") from None
     limits = Limits(wall_s=time_limit, memory_mb=memory_mb, file_mb=file_mb, disk_mb=disk_mb, processes=processes,
                     network=network == "allow")
-    df = grade_class(submissions_dir, tags_file, out, limits, log=log, **options)
-    counts = df["verdict"].value_counts().to_dict()
-    click.echo(f"graded {len(df)} submissions: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-    click.echo(f"wrote {out / 'grades.csv'} and {out / 'report.html'}")
+    slurm = {"partition": slurm_partition, "account": slurm_account, "gpus": slurm_gpus, "cpus": slurm_cpus,
+             "parallelism": slurm_parallelism}
+    df = grade_class(submissions_dir, tags_file, out, limits, parts=parts,
+                     students=tuple(s.strip() for s in students.split(",") if s.strip()),
+                     slurm=slurm, export=exports, log=log, **options)
+    for k in parts:
+        counts = df[f"verdict_{k}"].value_counts().to_dict()
+        click.echo(f"{k}: " + ", ".join(f"{v} {name}" for name, v in counts.items()))
+    click.echo(f"wrote {out / 'grades.csv'}, {out / 'report.html'} and students/*/feedback.html")
+    missing = int((df[[f"verdict_{k}" for k in parts]] == NOT_GRADED).any(axis=1).sum())
+    if missing:
+        raise CganError(f"{missing} student(s) not graded (their task failed): run the same command again", exit_code=4)
 
 
 COMMANDS = [grade]

@@ -99,17 +99,24 @@ def find_tiles(grid: np.ndarray, rows: int = 5, cols: int = 5, size: int = TILE)
     differ from the background (the corner colour: white canvases, black torchvision padding).
     Returns (NHWC uint8 tiles, a word on the layout found).
     """
+    tiles, layout, _ = find_tiles_sized(grid, rows, cols, size)
+    return tiles, layout
+
+
+def find_tiles_sized(grid: np.ndarray, rows: int = 5, cols: int = 5,
+                     size: int = TILE) -> tuple[np.ndarray, str, tuple[float, float]]:
+    """`find_tiles`, plus the (width, height) in pixels the tiles had in the PNG before resizing."""
     rgb = np.asarray(Image.fromarray(grid).convert("RGB")) if grid.shape[-1] == 4 else grid[..., :3]
     h, w = rgb.shape[:2]
     if (w, h) == (cols * size, rows * size):  # the course's format: cut it, never guess
         return rgb.reshape(rows, size, cols, size, 3).swapaxes(1, 2).reshape(-1, size, size, 3).copy(), \
-            f"{w}x{h}, tight grid of {size}px tiles"
+            f"{w}x{h}, tight grid of {size}px tiles", (size, size)
     for pad in range(1, 5):  # torchvision's make_grid: `pad` pixels around and between the tiles
         if (w, h) == (cols * size + (cols + 1) * pad, rows * size + (rows + 1) * pad):
             step = size + pad
             tiles = [rgb[pad + r * step:pad + r * step + size, pad + c * step:pad + c * step + size]
                      for r in range(rows) for c in range(cols)]
-            return np.stack(tiles), f"{w}x{h}, torchvision grid with {pad}px padding"
+            return np.stack(tiles), f"{w}x{h}, torchvision grid with {pad}px padding", (size, size)
     corners = np.array([rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]], dtype=np.int32)
     bg = np.median(corners, axis=0)
     content = np.abs(rgb.astype(np.int32) - bg).sum(2) > 24
@@ -118,9 +125,11 @@ def find_tiles(grid: np.ndarray, rows: int = 5, cols: int = 5, size: int = TILE)
     if row_runs and col_runs:
         layout = f"{w}x{h}, tiles found at {col_runs[0][1] - col_runs[0][0]}x{row_runs[0][1] - row_runs[0][0]} px"
         boxes = [(c0, r0, c1, r1) for r0, r1 in row_runs for c0, c1 in col_runs]
+        tile_px = (float(np.mean([c1 - c0 for c0, c1 in col_runs])), float(np.mean([r1 - r0 for r0, r1 in row_runs])))
     elif w % cols == 0 and h % rows == 0 or (abs(w / cols - h / rows) < 1 and w >= cols * 16):
         tw, th = w / cols, h / rows
         layout = f"{w}x{h}, tight grid of {tw:g}x{th:g} px tiles"
+        tile_px = (tw, th)
         boxes = [(round(c * tw), round(r * th), round((c + 1) * tw), round((r + 1) * th))
                  for r in range(rows) for c in range(cols)]
     else:
@@ -131,4 +140,4 @@ def find_tiles(grid: np.ndarray, rows: int = 5, cols: int = 5, size: int = TILE)
         if t.size != (size, size):
             t = t.resize((size, size), Image.Resampling.BICUBIC)
         tiles.append(np.asarray(t))
-    return np.stack(tiles), layout
+    return np.stack(tiles), layout, tile_px

@@ -8,13 +8,13 @@ import numpy as np
 
 from cgan.core.errors import CganError
 from cgan.core.images import GRID_COLS, TILE, read_png
-from cgan.evaluation.layouts import find_tiles
+from cgan.evaluation.layouts import find_tiles_sized
 
-REQUIRED = ("run_cgan.sh", "samples/cgan_original.png")
-RECOMMENDED = ("report.pdf",)
 OUTPUT = "samples/cgan.png"
 BLANK_STD = 2.0  # a tile whose pixels vary less than this (0..255) is blank
-POINTS = {"reproduce": 2, "baseline": 1, "review": 2}
+# The rule is 'a grid of 64x64 images'. The course's matplotlib canvas draws them at ~63.7 px; a tile
+# outside this range was resized (a 256x256 PNG holds 51x51 px tiles) and does not pass.
+TILE_PX_RANGE = (60.0, 68.0)
 
 # Verdicts in the order a TA should look at them.
 VERDICTS = ("setup error", "missing files", "needs network", "timeout", "crash", "no output", "bad format",
@@ -28,14 +28,15 @@ NETWORK_FAILURES = re.compile(
     r"ConnectionError|Max retries exceeded|getaddrinfo failed|No route to host", re.I)
 
 
-def check_format(data: bytes | None, n_images: int) -> dict:
+def check_format(data: bytes | None, n_images: int, output: str = OUTPUT) -> dict:
     """The course's format: PNG, (5*64) x (rows*64), RGB, no blank tile ('ok'). A grid in another
-    layout students used (a matplotlib canvas, torchvision padding) fails that but is still
-    'scorable' when its 25 tiles are found, so it can be reproduced and scored all the same."""
+    layout that holds 64x64 images (the course's matplotlib canvas, torchvision padding) fails that
+    but is still 'scorable' when its 25 tiles are found, so it can be reproduced and scored all the
+    same; tiles of another size (a resized grid) are not."""
     res: dict = {"ok": False, "scorable": False, "problems": [], "size": None, "mode": None, "blank_tiles": [],
                  "layout": None, "tiles": None}
     if data is None:
-        res["problems"].append(f"{OUTPUT} was not written")
+        res["problems"].append(f"{output} was not written")
         return res
     arr, mode = read_png(data)
     if arr is None:
@@ -54,8 +55,12 @@ def check_format(data: bytes | None, n_images: int) -> dict:
         res["layout"] = "tight"
     elif n_images == 25:
         try:
-            tiles, res["layout"] = find_tiles(arr)
+            tiles, res["layout"], (tw, th) = find_tiles_sized(arr)
         except CganError:
+            return res
+        lo, hi = TILE_PX_RANGE
+        if not (lo <= tw <= hi and lo <= th <= hi):
+            res["problems"].append(f"its tiles are {tw:.0f}x{th:.0f} px: a grid of 64x64 images is required")
             return res
     else:
         return res
@@ -91,10 +96,13 @@ def compare(a: bytes | None, b: bytes | None, levels: int = 2, fraction: float =
     return {"status": status, "max_abs_diff": mx, "diff_fraction": frac}
 
 
-def _verdict(row: dict, log: str = "", network: bool = False) -> str:
+def verdict(row: dict, log: str = "", network: bool = False, script: str = "run_cgan.sh",
+            judged: bool = True) -> str:
+    """One part's verdict; `judged`: its output is a grid checked for format and reproduction (HW3-1,
+    HW3-2), else (HW3-3) writing an image is all that is checked."""
     if row.get("setup_error"):
         return "setup error"
-    if row["missing"] and "run_cgan.sh" in row["missing"]:
+    if row["missing"] and script in row["missing"].split(", "):
         return "missing files"
     if not network and not row["output_written"] and NETWORK_FAILURES.search(log):
         return "needs network"  # the course allowed downloads; with --network deny this is no crash
@@ -102,6 +110,8 @@ def _verdict(row: dict, log: str = "", network: bool = False) -> str:
         return "timeout"
     if not row["output_written"]:
         return "crash" if row["exit_code"] not in (0, None) else "no output"
+    if not judged:
+        return "ok"
     if not row["scorable"]:
         return "bad format"
     if row["reproduce"] not in ("identical", "within tolerance"):
@@ -109,11 +119,11 @@ def _verdict(row: dict, log: str = "", network: bool = False) -> str:
     return "ok"
 
 
-def _review_hint(row: dict, ev: dict) -> str:
-    """What the TA's review points (mode collapse, tags) should look at."""
+def review_hint(row: dict, ev: dict) -> str:
+    """What the TA's review points (mode collapse, and tags for a conditional grid) should look at."""
     if not ev:
         return "no valid grid to review"
-    parts = [f"tags both-correct {row['both_acc']:.0%}"]
+    parts = [f"tags both-correct {row['both_acc']:.0%}"] if "both_acc" in row else []
     d = ev["diversity"]
     if d["collapse"]:
         parts.append(f"mode collapse (feature ratio {d['feature_ratio']:.2f})")
@@ -121,4 +131,4 @@ def _review_hint(row: dict, ev: dict) -> str:
         parts.append(f"collapse within: {', '.join(d['collapsed_tags'])}")
     if d["near_duplicates"]:
         parts.append(f"{d['near_duplicates']} near-duplicate pairs")
-    return "; ".join(parts)
+    return "; ".join(parts) or "no collapse flagged"

@@ -1,134 +1,102 @@
-"""The grader's HTML report: one self-contained page a TA scrolls through (images inlined)."""
+"""The grader's class report: the overview first (verdicts, points, copies), then the gradebook, then one
+section per student that leads with the grids, the verdict and the points of each part; every field
+and the logs are behind folds."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageDraw
+import pandas as pd
 
 from cgan.core.files import atomic_write
-from cgan.core.images import GRID_COLS, png_bytes, read_png
 from cgan.core.tags import TagLine
-from cgan.evaluation.layouts import course_canvas
-from cgan.evaluation.sources import grid_tiles
-
-STYLE = """
-body{font-family:sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}
-.tiles td{text-align:center;font-size:11px;border:none;padding:2px} .ok{color:#080} .bad{color:#b00}
-.v-ok{background:#e6f4e6} .v-bad{background:#fbe3e3} pre{background:#f6f6f6;padding:6px;max-height:18em;overflow:auto}
-section{border-top:2px solid #888;margin-top:1.5em;padding-top:.5em} img.tile{width:64px;height:64px;image-rendering:pixelated}
-"""
+from cgan.grading.checks import VERDICTS
+from cgan.grading.copies import pair_summary
+from cgan.grading.pages import esc, fields_table, log_tail, page, part_figures, verdict_class
+from cgan.grading.parts import PARTS
 
 
-def _img(data: bytes, cls: str = "", alt: str = "") -> str:
-    return f'<img class="{cls}" alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+def _points_line(parts: tuple[str, ...]) -> str:
+    items = []
+    for k in parts:
+        p = PARTS[k].points
+        auto = ", ".join(f"{n} {p[n]}" for n in ("reproduce", "baseline") if n in p)
+        items.append(f"<li>{html.escape(PARTS[k].title)}: {auto + '; ' if auto else ''}review {p['review']} "
+                     "(the TA's)</li>")
+    return "<ul>" + "".join(items) + "</ul>"
 
 
-def _tiles(grid_png: bytes, tags: list[TagLine], per_image: list[dict]) -> str:
-    """The grid tile by tile (any layout), each with the tags asked and the classifier's tick or cross."""
-    tiles, _, _ = grid_tiles(io.BytesIO(grid_png), len(tags))
-    mark = lambda ok: '<span class="ok">&#10003;</span>' if ok else '<span class="bad">&#10007;</span>'
-    cells = []
-    for i, t in enumerate(tags):
-        p = per_image[i] if i < len(per_image) else {}
-        cells.append(f"<td>{_img(png_bytes(np.ascontiguousarray(tiles[i])), 'tile', t.text)}<br>{html.escape(t.hair)} "
-                     f"{mark(p.get('ok_hair'))}<br>{html.escape(t.eyes)} {mark(p.get('ok_eyes'))}</td>")
-    rows = ["<tr>" + "".join(cells[k:k + GRID_COLS]) + "</tr>" for k in range(0, len(cells), GRID_COLS)]
-    return '<table class="tiles">' + "".join(rows) + "</table>"
+def _overview(df: pd.DataFrame, parts: tuple[str, ...], pairs: list[dict], baseline: dict | None) -> list[str]:
+    out = ["<h2>Class overview</h2>", _points_line(parts)]
+    if baseline:
+        out.append(f"<p>Course baseline ({esc(baseline.get('checkpoint'))}) on the same tags: both tags right "
+                   f"{esc(baseline.get('both'))}, fd_tagnet {esc(baseline.get('fd_tagnet'))}.</p>")
+    seen = [v for v in ("not graded",) + VERDICTS if any((df[f"verdict_{k}"] == v).any() for k in parts)]
+    head = "".join(f"<th>{html.escape(PARTS[k].title)}</th>" for k in parts)
+    rows = "".join(f'<tr class="{verdict_class(v)}"><td>{html.escape(v)}</td>'
+                   + "".join(f"<td>{int((df[f'verdict_{k}'] == v).sum())}</td>" for k in parts) + "</tr>" for v in seen)
+    out.append(f"<h3>Verdicts</h3><table><tr><th>verdict</th>{head}</tr>{rows}</table>")
+    counts = df["points"].value_counts().sort_index()
+    top = max(1, int(counts.max()))
+    bars = "".join(f'<tr><td>{esc(p)}</td><td><div class="bar" style="width:{200 * n // top}px"></div></td>'
+                   f"<td>{n}</td></tr>" for p, n in counts.items())
+    out.append(f"<h3>Automatic points</h3><table><tr><th>points</th><th></th><th>students</th></tr>{bars}</table>")
+    out.append(f"<h3>Possible copies ({len(pairs)} pairs)</h3>")
+    if not pairs:
+        out.append("<p>No two submissions share a grid, a large file or a code file.</p>")
+    for p in pairs:
+        figs = "".join(f'<figure><img class="small" src="students/{html.escape(s)}/{k}.png" alt="{html.escape(s)} {k}">'
+                       f"<figcaption>{html.escape(s)}: {k}.png</figcaption></figure>"
+                       for k in p["grids"] for s in (p["a"], p["b"]))
+        out.append(f"<div><p><b>{html.escape(p['a'])}</b> and <b>{html.escape(p['b'])}</b>: "
+                   f"{html.escape(pair_summary(p))}</p>{figs}</div>")
+    return out
 
 
-def _faces_canvas(grid_png: bytes, n: int, boxes: list) -> bytes:
-    """The course's canvas rebuilt from the grid's tiles, with the detector's boxes drawn on it."""
-    tiles, _, _ = grid_tiles(io.BytesIO(grid_png), n)
-    im = Image.fromarray(course_canvas(tiles)).convert("RGB")
-    draw = ImageDraw.Draw(im)
-    for x, y, w, h in boxes:
-        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=(230, 0, 0), width=2)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _heat_map(a_png: bytes, b_png: bytes) -> bytes | None:
-    """Where two PNGs of one size differ: black where equal, brighter red the larger the difference."""
-    a, _ = read_png(a_png)
-    b, _ = read_png(b_png)
-    if a is None or b is None or a.shape[:2] != b.shape[:2]:
-        return None
-    d = np.abs(a[..., :3].astype(np.int16) - b[..., :3].astype(np.int16)).max(2)
-    scale = 255.0 / max(1, int(d.max()))
-    heat = np.zeros(d.shape + (3,), np.uint8)
-    heat[..., 0] = np.clip(d * scale, 0, 255).astype(np.uint8)
-    heat[..., 1] = np.where(d > 0, 40, 0).astype(np.uint8)
-    return png_bytes(heat)
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return "" if v != v else f"{v:.3g}"
-    return "" if v is None else str(v)
-
-
-def write_report(out: Path, df, docs: dict[str, dict], tags: list[TagLine], baseline: dict | None) -> Path:
-    """report.html: the gradebook table, then per student (in the CSV's order) the grid, figures and log."""
-    cols = ["student", "verdict", "points", "review_hint", "reproduce", "format", "both_acc", "fd_tagnet",
-            "collapse", "faces", "run_s", "exit_code"]
-    cols = [c for c in cols if c in df.columns]
-    head = "".join(f"<th>{c}</th>" for c in cols)
+def _gradebook(df: pd.DataFrame, parts: tuple[str, ...]) -> str:
+    head = ("<tr><th>student</th><th>points</th>" + "".join(f"<th>{html.escape(PARTS[k].title)}</th>" for k in parts)
+            + "<th>similar to</th></tr>")
     body = []
     for _, r in df.iterrows():
-        cls = "v-ok" if r["verdict"] == "ok" else "v-bad"
-        cells = "".join(f"<td>{html.escape(_fmt(r[c]))}</td>" for c in cols)
-        body.append(f'<tr class="{cls}">{cells.replace(html.escape(str(r["student"])), _link(r["student"]), 1)}</tr>')
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>cgan grades</title><style>{STYLE}</style>"
-             "</head><body><h1>HW3-2 grading report</h1>",
-             f"<p>Submissions: {len(df)}. Points: reproduce 2, baseline 1; the review's 2 points are the TA's "
-             "(hints in <i>review_hint</i>).</p>"]
-    if baseline:
-        parts.append(f"<p>Baseline ({html.escape(str(baseline.get('checkpoint')))}): tags both-correct "
-                     f"{_fmt(baseline.get('both'))}, fd_tagnet {_fmt(baseline.get('fd_tagnet'))}.</p>")
-    parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+        n = html.escape(str(r["student"]))
+        cells = "".join(f'<td class="{verdict_class(r[f"verdict_{k}"])}">{esc(r[f"verdict_{k}"])}, '
+                        f"{esc(r[f'points_{k}'])}/{PARTS[k].auto_max}</td>" for k in parts)
+        body.append(f'<tr><td><a href="#{n}">{n}</a></td><td>{esc(r["points"])}</td>{cells}'
+                    f"<td>{esc(r['similar_to'])}</td></tr>")
+    return f"<h2>Gradebook</h2><table>{head}{''.join(body)}</table>"
+
+
+def _student(out: Path, name: str, doc: dict | None, parts: tuple[str, ...], tags: list[TagLine], row) -> str:
+    d = out / "students" / name
+    n = html.escape(name)
+    s = [f'<section id="{n}"><h2>{n}: {esc(row["points"])} automatic points</h2>']
+    if row["similar_to"]:
+        s.append(f"<p class='bad'>Similar to: {esc(row['similar_to'])}</p>")
+    if doc is None:
+        s.append("<p>Not graded: its task failed. Run the same command again to grade it.</p></section>")
+        return "".join(s)
+    for k in parts:
+        r = doc["parts"][k]
+        s.append(f'<div class="part"><h3 class="{verdict_class(r["verdict"])}">{html.escape(PARTS[k].title)}: '
+                 f'{html.escape(r["verdict"])}, {esc(r["points"])}/{PARTS[k].auto_max} points</h3>'
+                 f"<p>Review: {esc(r.get('review_hint'))}</p>"
+                 + part_figures(d, f"students/{name}/", k, r, doc["eval"].get(k) or {}, tags)
+                 + fields_table(r) + log_tail(d, k) + "</div>")
+    s.append(f'<p><a href="students/{n}/feedback.html">The student\'s feedback page</a></p></section>')
+    return "".join(s)
+
+
+def write_report(out: Path, df: pd.DataFrame, docs: dict[str, dict], pairs: list[dict], parts: tuple[str, ...],
+                 tags: list[TagLine], baseline: dict | None) -> Path:
+    """report.html beside grades.csv (its images are the files under students/, linked)."""
+    body = [f"<h1>HW3 grading report</h1><p>{len(df)} submissions; parts graded: "
+            + ", ".join(html.escape(PARTS[k].title) for k in parts) + ".</p>"]
+    body += _overview(df, parts, pairs, baseline)
+    body.append(_gradebook(df, parts))
     for _, r in df.iterrows():
-        name = str(r["student"])
-        doc = docs.get(name, {})
-        d = out / "students" / name
-        parts.append(f'<section id="{html.escape(name)}"><h2>{html.escape(name)}: {html.escape(r["verdict"])}</h2>')
-        figures = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>"
-                          for k, v in doc.get("row", {}).items())
-        grid = d / "cgan.png"
-        ev = doc.get("eval") or {}
-        if grid.is_file() and ev:
-            parts.append(_tiles(grid.read_bytes(), tags, ev.get("per_image", [])))
-        elif grid.is_file():
-            parts.append("<p>Output (not scored):</p>" + _img(grid.read_bytes(), alt="output"))
-        boxes = ev.get("faces", {}).get("canvas_boxes")
-        if grid.is_file() and boxes is not None:
-            parts.append(f"<p>Course canvas with the detector's {len(boxes)} faces:</p>"
-                         + _img(_faces_canvas(grid.read_bytes(), len(tags), boxes), alt="faces"))
-        orig = d / "cgan_original.png"
-        if orig.is_file() and r.get("reproduce") != "identical":
-            parts.append("<p>Committed original:</p>" + _img(orig.read_bytes(), alt="original"))
-            heat = _heat_map(grid.read_bytes(), orig.read_bytes()) if grid.is_file() else None
-            if heat is not None:
-                parts.append("<p>Difference (brighter: larger):</p>" + _img(heat, alt="difference"))
-        parts.append(f"<table>{figures}</table>")
-        log = (d / "log.txt").read_text(errors="replace") if (d / "log.txt").is_file() else ""
-        parts.append(f"<p>Log (tail):</p><pre>{html.escape(log[-4000:])}</pre></section>")
-    # A browser (or a headless test) can read whether every image decoded.
-    parts.append("<script>window.addEventListener('load',()=>{const im=[...document.images];"
-                 "document.body.dataset.imagesLoaded=im.filter(i=>i.complete&&i.naturalWidth>0).length+'/'+im.length;"
-                 "});</script></body></html>")
-    text = "\n".join(parts).encode()
+        body.append(_student(out, str(r["student"]), docs.get(str(r["student"])), parts, tags, r))
     path = out / "report.html"
-    atomic_write(path, lambda f: f.write(text))
+    data = page("cgan grades", body)
+    atomic_write(path, lambda f: f.write(data))
     return path
-
-
-def _link(name) -> str:
-    n = html.escape(str(name))
-    return f'<a href="#{n}">{n}</a>'

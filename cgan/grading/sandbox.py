@@ -237,6 +237,13 @@ def _untar(data: bytes) -> dict[str, bytes]:
     return files
 
 
+def _die_with_parent(argv: list[str]) -> list[str]:
+    """`argv` under util-linux's `setpriv --pdeathsig KILL` where it is there: when the grader (a cluster
+    task, say) is killed, its sandboxed run is killed with it instead of running on unwatched until its
+    own limits. (Not a preexec_fn: Python code between fork and exec can deadlock in a threaded grader.)"""
+    return ["setpriv", "--pdeathsig", "KILL", "--", *argv] if shutil.which("setpriv") else argv
+
+
 def _set_limits(limits: Limits) -> None:
 
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds(), limits.cpu_seconds()))
@@ -309,8 +316,8 @@ def _run_namespaces(src: Path, extra: Path, tmp: Path, argv: list[str], limits: 
     script = _namespace_script(src, extra, stage, argv, limits, uid, hide, collect, w_files, extra_env)
     ns = ["--mount", "--pid", "--fork", "--kill-child", "--mount-proc"] + ([] if limits.network else ["--net"])
     t0 = time.monotonic()
-    proc = subprocess.Popen(["unshare", *ns, "bash", "-c", script], stdin=subprocess.DEVNULL, stdout=w_out,
-                            stderr=w_out, pass_fds=(w_files,), start_new_session=True,
+    proc = subprocess.Popen(_die_with_parent(["unshare", *ns, "bash", "-c", script]), stdin=subprocess.DEVNULL,
+                            stdout=w_out, stderr=w_out, pass_fds=(w_files,), start_new_session=True,
                             env=_env(SANDBOX_DIR, _python_dirs()))  # limits: prlimit, on the submission only
     os.close(w_out)
     os.close(w_files)
@@ -339,7 +346,7 @@ def _run_basic(src: Path, extra: Path, tmp: Path, argv: list[str], limits: Limit
     (copy / ".tmp").mkdir(exist_ok=True)
     r_out, w_out = os.pipe()
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=copy, stdin=subprocess.DEVNULL, stdout=w_out, stderr=w_out,
+    proc = subprocess.Popen(_die_with_parent(argv), cwd=copy, stdin=subprocess.DEVNULL, stdout=w_out, stderr=w_out,
                             start_new_session=True, preexec_fn=lambda: _set_limits(limits),
                             env=_env(str(copy), _python_dirs(), extra_env))
     os.close(w_out)
