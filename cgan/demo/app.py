@@ -92,7 +92,7 @@ def build(models: pages.Models) -> gr.Blocks:
 
                 go_t.click(_guard(transition_tab), [mode, seed_a, seed_b, frames, hair_a, eyes_a, hair_b, eyes_b],
                            [strip, note_t])
-        else:
+        if models.text_G is not None:
             with gr.Tab("Prompts"):
                 text = gr.Textbox(lines=4, label="one description per line", elem_id="prompt")
                 with gr.Row():

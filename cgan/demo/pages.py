@@ -33,12 +33,22 @@ class Result:
 
 
 class Models:
-    """The generator (and optionally the transfer model) a demo serves, loaded once, float64 on the CPU."""
+    """The generator (and optionally a sentence model for the prompt tab, and the transfer model) a demo
+    serves, loaded once, float64 on the CPU."""
 
-    def __init__(self, ckpt: Path, transfer: Path | None = None, name: str | None = None) -> None:
+    def __init__(self, ckpt: Path, transfer: Path | None = None, name: str | None = None,
+                 text: Path | None = None, text_name: str | None = None) -> None:
         self.path, self.name = ckpt, name or str(ckpt)
         self.G, self.cond, self.cfg = load_generator(ckpt)
         self.transfer = load_transfer(transfer)[0] if transfer else None
+        self.text_G, self.text_cond, self.text_name = None, None, None
+        if self.kind == "sentence":
+            self.text_G, self.text_cond, self.text_name = self.G, self.cond, self.name
+        elif text is not None:
+            self.text_G, self.text_cond, _ = load_generator(text)
+            self.text_name = text_name or str(text)
+            if self.text_cond.kind != "sentence":
+                raise CganError(f"{self.text_name}: conditioned on {self.text_cond.kind}, not sentences")
 
     @property
     def kind(self) -> str:
@@ -107,17 +117,19 @@ def transition(models: Models, mode: str, seed_a: int, seed_b: int, hair_a: str,
 
 
 def prompts(models: Models, text: str, n: int, seed: int) -> Result:
-    """One row of `n` images per non-blank line of `text` (same seeds in every row), for a sentence model."""
-    if models.kind != "sentence":
-        raise CganError(f"{models.name} is conditioned on {models.kind}, not sentences: use the tags tab")
+    """One row of `n` images per non-blank line of `text` (same seeds in every row), by the sentence model."""
+    if models.text_G is None:
+        raise CganError(f"{models.name} is conditioned on {models.kind}, not sentences: use the tags tab "
+                        "(or start the demo with --text-model NAME)")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise CganError("type a description, e.g. 'a girl with long pink hair and red eyes'")
     if not 1 <= n <= GRID_COLS * 4:
         raise CganError(f"images per prompt: 1 to {GRID_COLS * 4}")
-    g = sentence_grid(models.G, models.cond, *plan_rows(lines, n), seed)  # generate --text-file's path
+    g = sentence_grid(models.text_G, models.text_cond, *plan_rows(lines, n), seed)  # generate --text-file's path
     grid = make_grid(g.rendered.images, cols=g.cols)
-    return Result(png_bytes(grid), grid, f"cgan generate --ckpt {models.name} --text-file prompts.txt --n {n} --seed {seed}")
+    return Result(png_bytes(grid), grid,
+                  f"cgan generate --ckpt {models.text_name} --text-file prompts.txt --n {n} --seed {seed}")
 
 
 def read_upload(path: str | Path | None) -> np.ndarray:

@@ -44,9 +44,12 @@ def test_tag_grid_is_the_png_cgan_generate_writes(models, tmp_path):
 
 def test_random_picks_only_pairs_the_model_knows(models):
     lines = pages.tag_lines(models, "random", "random", 100, 3)
-    assert {t.pair for t in lines} <= set(models.cond.pairs) and len({t.pair for t in lines}) > 30
+    hairs, eyes = models.colours()
+    known = set(models.cond.pairs) if models.kind == "pair" else {(h, e) for h in hairs for e in eyes}
+    assert {t.pair for t in lines} <= known and len({t.pair for t in lines}) > 30
+    pair_model = pages.Models(resolve_checkpoint("baseline"), None, "baseline")  # one-hot over its 119 pairs
     with pytest.raises(CganError, match="never saw"):
-        pages.tag_lines(models, "blue", "gray", 1, 0)  # no gray eyes in the extra data
+        pages.tag_lines(pair_model, "blue", "gray", 1, 0)  # no gray eyes in the extra data
 
 
 def test_uploads_of_every_kind(models, tmp_path):
