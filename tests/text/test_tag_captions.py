@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 
-import numpy as np
 import pytest
 import torch
 
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
-from cgan.data.synth_faces import read_hair, synth_dataset
+from cgan.data.synth_faces import synth_dataset
 from cgan.data.tagged import load_tagged_folder
 from cgan.text.tag_captions import (
     EYE_WORDS,
@@ -60,30 +59,3 @@ def test_cond_sentence_on_a_tagged_folder_embeds_each_sentence_once(tmp_path):
     gen = torch.Generator().manual_seed(0)
     a, b = data.epoch_labels(gen, torch.device("cpu"))[0], data.epoch_labels(gen, torch.device("cpu"))[0]
     assert a.shape == (80, 384) and not torch.equal(a, b)  # a fresh phrasing per image each epoch
-
-
-STEPS = 400
-THRESHOLD = 0.4  # 5x chance (8.3% +- 2.8% over 96 images); measured figures are in the test's output
-
-
-@needs_encoder
-@pytest.mark.slow
-def test_held_out_phrasings_draw_the_hair_they_name(tmp_path):
-    """Trained on tag-made sentences of procedural faces, prompted with templates it never read."""
-    from cgan.gan.build import load_generator
-    from cgan.gan.grids import sentence_grid
-    from cgan.gan.loop import load_training_data, train
-    from cgan.gan.options import TrainOptions
-    from cgan.text.prompts import plan_rows
-
-    torch.set_num_threads(2)
-    data = load_training_data([synth_dataset(tmp_path / "d", 2000, "extra", seed=7)], "sentence", log=lambda m: None)
-    ckpt = train(data, TrainOptions(out=str(tmp_path / "run"), cond="sentence", loss="gan", base_channels=16,
-                                    epochs=100, max_steps=STEPS, progress=False), log=lambda m: None)
-    G, cond, _ = load_generator(ckpt)
-    hairs = list(HAIR_COLORS)
-    prompts = [heldout_caption(h, EYE_COLORS[k % 11], k) for k, h in enumerate(hairs)]
-    images = sentence_grid(G, cond, *plan_rows(prompts, 8), seed=1000).rendered.images
-    acc = float(np.mean([read_hair(im) == hairs[i // 8] for i, im in enumerate(images)]))
-    print(f"\nhair named by a held-out phrasing drawn in {acc:.0%} of 96 images after {STEPS} steps (chance 8%)")
-    assert acc >= THRESHOLD
