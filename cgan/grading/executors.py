@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import queue
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -36,6 +36,12 @@ class ToolSpec:
     faces: bool
     cascade: str | None
     baseline: dict | None
+    # The classifier and detector `settle` loaded, reused by `context` in this process; never pickled
+    # (the cascade is an OpenCV object): a cluster task loads its own from the paths.
+    loaded: tuple | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "loaded": None}
 
     @classmethod
     def settle(cls, classifier: str, faces: bool, cascade: Path | None, baseline: str, tags: list[TagLine],
@@ -54,10 +60,12 @@ class ToolSpec:
                        "fd_tagnet": res.get("fd_tagnet", {}).get("value"),
                        "faces_course_canvas": res.get("faces", {}).get("found")}
             log(f"baseline {baseline}: tags both-correct {figures['both']:.0%}, fd_tagnet {figures['fd_tagnet']:.1f}")
-        return cls(clf_path, detector is not None, str(cascade) if cascade else None, figures)
+        return cls(clf_path, detector is not None, str(cascade) if cascade else None, figures, (clf, detector))
 
     def context(self, tags_file: Path, limits: Limits, levels: int, fraction: float) -> PartContext:
-        clf, detector, _ = load_eval_tools(self.classifier, self.faces, Path(self.cascade) if self.cascade else None)
+        if self.loaded is None:
+            self.loaded = load_eval_tools(self.classifier, self.faces, Path(self.cascade) if self.cascade else None)[:2]
+        clf, detector = self.loaded
         return PartContext(read_testing_tags(tags_file), Path(tags_file).read_bytes(), limits, levels, fraction,
                            clf, detector, self.baseline)
 

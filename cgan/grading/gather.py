@@ -17,6 +17,7 @@ from cgan.evaluation.sources import grid_tiles
 from cgan.grading.checks import VERDICTS
 from cgan.grading.copies import find_copies, similar_to, tile_hashes
 from cgan.grading.feedback import write_feedback
+from cgan.grading.pages import write_figures
 from cgan.grading.parts import GRID_IMAGES, PARTS
 from cgan.grading.report import write_report
 
@@ -80,6 +81,10 @@ def gather(out: Path, docs: dict[str, dict | None], parts: tuple[str, ...],
     if "canvas" in export:
         _csv(out / "canvas.csv", canvas_gradebook(df, parts))
     live = {n: d for n, d in docs.items() if d is not None}
+    for name, doc in live.items():
+        for k in parts:
+            write_figures(out / "students" / name, k, doc["parts"][k], doc["eval"].get(k) or {},
+                          len(tags) if PARTS[k].conditional else GRID_IMAGES)
     write_report(out, df, live, pairs, parts, tags, baseline)
     for name, doc in live.items():
         write_feedback(out / "students" / name, doc, parts, tags)

@@ -2,8 +2,8 @@
 
 Images are files beside the page, linked by relative path (a class of a hundred would make a page of
 tens of megabytes inlined); the figures made here (the difference map, the detector's boxes) are
-written once into the student's `figures/` folder. An output that does not decode is said in words,
-never shown as a broken image.
+written once per grading into the student's `figures/` folder (`write_figures`). An output that does
+not decode is said in words, never shown as a broken image.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cgan.core.images import GRID_COLS, png_bytes, read_png
 from cgan.core.tags import TagLine
 from cgan.evaluation.layouts import course_canvas
 from cgan.evaluation.sources import grid_tiles
-from cgan.grading.parts import GRID_IMAGES, PARTS
+from cgan.grading.parts import PARTS
 
 STYLE = """
 body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1200px} table{border-collapse:collapse}
@@ -105,13 +105,32 @@ def tag_ticks(tags: list[TagLine], per_image: list[dict]) -> str:
     return '<table class="ticks">' + "".join(rows) + "</table>"
 
 
-def _write_figure(folder: Path, name: str, data: bytes) -> None:
-    atomic_write(folder / "figures" / name, lambda f: f.write(data))
+def write_figures(student_dir: Path, key: str, row: dict, ev: dict, n: int) -> None:
+    """One part's made figures, once per grading (the report and the feedback page both link them):
+    the difference map when output and original differ, the detector's boxes on the course canvas.
+    Figures of an earlier grading are removed first, so a regraded student never shows stale ones."""
+    figs = student_dir / "figures"
+    diff, faces = figs / f"{key}_diff.png", figs / f"{key}_faces.png"
+    for p in (diff, faces):
+        p.unlink(missing_ok=True)
+    grid, orig = student_dir / f"{key}.png", student_dir / f"{key}_original.png"
+    if not grid.is_file() or _readable(grid):
+        return
+    data = grid.read_bytes()
+    if orig.is_file() and row.get("reproduce") != "identical":
+        heat = heat_map(data, orig.read_bytes())
+        if heat is not None:
+            atomic_write(diff, lambda f: f.write(heat))
+    boxes = ev.get("faces", {}).get("canvas_boxes")
+    if boxes is not None:
+        canvas = faces_canvas(data, n, boxes)
+        atomic_write(faces, lambda f: f.write(canvas))
 
 
 def part_figures(student_dir: Path, rel: str, key: str, row: dict, ev: dict, tags: list[TagLine]) -> str:
     """One part's images, output beside the original and their difference, with the tag ticks (HW3-2)
-    and the detector's faces behind a fold. `rel`: the student folder as seen from the page."""
+    and the detector's faces behind a fold (the figures `write_figures` made). `rel`: the student folder
+    as seen from the page."""
     part = PARTS[key]
     out: list[str] = []
     if part.output is None:
@@ -133,17 +152,12 @@ def part_figures(student_dir: Path, rel: str, key: str, row: dict, ev: dict, tag
             continue
         out.append(_figure(f"{rel}{path.name}", caption))
         shown.append(path)
-    if len(shown) == 2 and row.get("reproduce") != "identical":
-        heat = heat_map(grid.read_bytes(), orig.read_bytes())
-        if heat is not None:
-            _write_figure(student_dir, f"{key}_diff.png", heat)
-            out.append(_figure(f"{rel}figures/{key}_diff.png", "difference (brighter: larger)"))
+    if len(shown) == 2 and (student_dir / "figures" / f"{key}_diff.png").is_file():
+        out.append(_figure(f"{rel}figures/{key}_diff.png", "difference (brighter: larger)"))
     if part.conditional and ev.get("per_image"):
         out.append(tag_ticks(tags, ev["per_image"]))
-    boxes = ev.get("faces", {}).get("canvas_boxes")
-    if grid in shown and boxes is not None:
-        n = len(tags) if part.conditional else GRID_IMAGES
-        _write_figure(student_dir, f"{key}_faces.png", faces_canvas(grid.read_bytes(), n, boxes))
+    if grid in shown and (student_dir / "figures" / f"{key}_faces.png").is_file():
+        boxes = ev["faces"]["canvas_boxes"]
         out.append(f"<details><summary>The course's canvas with the detector's {len(boxes)} faces</summary>"
                    + _figure(f"{rel}figures/{key}_faces.png", "faces found", "grid") + "</details>")
     return "".join(out)

@@ -9,6 +9,7 @@ import pytest
 from cgan.core.images import make_grid, png_bytes
 from cgan.core.tags import read_testing_tags
 from cgan.grading.feedback import write_feedback
+from cgan.grading.pages import write_figures
 from cgan.grading.report import write_report
 
 from conftest import ROOT
@@ -50,6 +51,8 @@ def _class(out):
         rows.append({"student": name, "points": part["points"], "points_cgan": part["points"],
                      "verdict_cgan": verdict, "similar_to": "", "review_cgan": "-"})
     pairs = [{"a": "alice", "b": "bob", "grids": {"cgan": 25}, "files": ["model.pt"], "code": []}]
+    for name, doc in docs.items():  # as gather does: the figures once, then both pages
+        write_figures(out / "students" / name, "cgan", doc["parts"]["cgan"], doc["eval"]["cgan"], len(tags))
     write_report(out, pd.DataFrame(rows), docs, pairs, ("cgan",), tags, {"checkpoint": "baseline.pt", "both": 0.2,
                                                                       "fd_tagnet": 40.0})
     for name, doc in docs.items():
