@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.core.errors import CganError  # noqa: E402
 from cgan.core.tags import TagLine, read_testing_tags  # noqa: E402
-from cgan.evaluation.scoring import count_faces, evaluate  # noqa: E402
+from cgan.evaluation.scoring import count_faces, evaluate, tag_accuracy  # noqa: E402
 from cgan.evaluation.sources import generator_samples, real_samples  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import (
@@ -63,9 +63,8 @@ def training_figures(path: Path, name: str) -> dict:
     return {"steps": steps, "seconds": seconds, "img_s": steps * bs / seconds if seconds else None, "model": desc}
 
 
-def all_pairs(n: int) -> list[TagLine]:
-    """n tag lines over all 12 x 11 (hair, eyes) pairs the handout lists, in turn."""
-    pairs = [(h, e) for h in HAIR_COLORS for e in EYE_COLORS]
+def spread(pairs: list[tuple[str, str]], n: int) -> list[TagLine]:
+    """n tag lines over `pairs`, in turn."""
     return [TagLine(str(i), *pairs[i % len(pairs)]) for i in range(n)]
 
 
@@ -79,7 +78,7 @@ def measure(images_fn, tags_grid, clf, det, n, inception_ref, inception_n: int =
         faces.append(count_faces(imgs, det)["course_canvas"])
         if t is not None:
             p = clf.predict(imgs)
-            all_right += all(HAIR_COLORS[h] == x.hair and EYE_COLORS[e] == x.eyes for h, e, x in zip(p.hair, p.eyes, t))
+            all_right += tag_accuracy(p.hair, p.eyes, t)["both"] == 1.0
     imgs, tags = images_fn(tags_all, n, 0) if tags_all else images_fn(None, n, 0)
     res = evaluate(imgs, tags, clf)
     acc = res.get("tag_accuracy")
@@ -173,9 +172,9 @@ def main() -> None:
 
         every = None
         if a.pairs == "all" and cond.kind == "multi":
-            every = all_pairs(a.n)
+            every = spread([(h, e) for h in HAIR_COLORS for e in EYE_COLORS], a.n)
         elif a.pairs == "extra" and cond.kind == "multi":
-            every = [TagLine(str(i), *data.pairs[i % len(data.pairs)]) for i in range(a.n)]
+            every = spread(data.pairs, a.n)
         rows.append({"name": name, **training_figures(path, m), **measure(images_fn, tags_grid, clf, det, a.n,
                                                                         inception_ref, a.inception_n, every)})
         print(f"  measured {name} ({time.time() - t0:.0f} s)", file=sys.stderr)

@@ -59,13 +59,14 @@ def defaults_for(loss: str, arch: str = "dcgan") -> dict:
 def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
     d = defaults_for(opts.loss, opts.arch)
     lr = opts.lr or d["lr"]
+    d_lr = d.get("lr_d", d["lr"])  # BigGAN's D learns faster than G; --lr moves both, keeping that ratio
+    lr_d = d_lr if opts.lr is None else opts.lr * d_lr / d["lr"]
     return {
         "arch": ARCHS[opts.arch], "image_size": 64, "z_dim": opts.z_dim, "base_channels": opts.base_channels,
         "cond": cond.to_config(), "loss": opts.loss,
         # Spectral normalisation replaces D's batch norm (as in SN-GAN), it does not stack on it.
         "d_norm": "none" if opts.spectral_norm else d["d_norm"],
-        # D's rate keeps the default's ratio to G's when --lr is given
-        "lr": lr, "lr_d": d.get("lr_d", lr) if opts.lr is None else lr * d.get("lr_d", d["lr"]) / d["lr"], "betas": list(d["betas"]), "batch_size": opts.batch_size,
+        "lr": lr, "lr_d": lr_d, "betas": list(d["betas"]), "batch_size": opts.batch_size,
         "seed": opts.seed, "ema": opts.ema, "flip": opts.flip, "n_critic": opts.n_critic,
         "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm or opts.arch == "biggan",
         "diffaug": ",".join(parse_policy(opts.diffaug)), "mode_seeking": opts.mode_seeking,
