@@ -32,10 +32,7 @@ from cgan.core.tags import TagLine, read_testing_tags  # noqa: E402
 from cgan.evaluation.scoring import count_faces, evaluate, tag_accuracy  # noqa: E402
 from cgan.evaluation.sources import generator_samples, real_samples  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
-from cgan.gan.build import (
-    load_generator,  # noqa: E402
-    load_run,  # noqa: E402
-)
+from cgan.gan.build import load_generator, load_run  # noqa: E402
 from cgan.release.manifest import load_manifest, resolve_checkpoint  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"

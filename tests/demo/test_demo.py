@@ -130,6 +130,10 @@ def test_the_page_in_a_browser_offline(models, tmp_path, monkeypatch):
             page.wait_for_selector("#grid img", timeout=60_000)
             page.wait_for_function("document.querySelector('#tags_text') && "
                                    "document.querySelector('#tags_text').innerText.includes('blue hair red eyes')")
+            # The grid may still be the one of an earlier seed (a race seen once in a fresh clone): wait for
+            # seed 4's, as the second download below does for seed 5.
+            page.wait_for_function("document.querySelector('#note') && "
+                                   "document.querySelector('#note').innerText.includes('--seed 4')", timeout=60_000)
             with page.expect_download() as d:
                 page.locator("#download").click()
             d.value.save_as(tmp_path / "page.png")
