@@ -10,6 +10,9 @@ from cgan.data.tagged import TaggedImages, load_tagged_folder
 from cgan.gan.loop import train
 from cgan.gan.options import TrainOptions
 
+# Blue and green are both hair and eye colours here: a colour reader must tell which noun each one goes with.
+READER_PAIRS = [(h, e) for h in ("blonde", "blue", "green", "pink") for e in ("blue", "green", "red", "purple")]
+
 
 def quick_options(out: Path, **kw) -> TrainOptions:
     base = dict(out=str(out), base_channels=8, batch_size=16, epochs=1, progress=False, seed=0)

@@ -48,6 +48,7 @@ def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: 
       cgan generate hw3/testing_tags.txt -o samples/cgan.png          (the release cgan model)
       cgan generate -o samples/gan.png                                (the release gan model)
       cgan generate hw3/testing_tags.txt --ckpt runs/baseline/checkpoint.pt -o samples/cgan.png
+      cgan generate --text "a girl with long pink hair and red eyes" -o samples/prompt.png   (the release sentence model)
       cgan generate --ckpt runs/flowers/checkpoint.pt --text "this flower has white petals and a yellow center" -o samples/flowers.png
       cgan generate --ckpt runs/flowers/checkpoint.pt --text-file prompts.txt --n 8 -o samples/prompts.png
     """

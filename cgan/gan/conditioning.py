@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from cgan.core.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.core.errors import CganError
 from cgan.core.tags import TagLine
+from cgan.text.colour_reader import reader_from_state
 from cgan.text.embeddings import embed_texts
 from cgan.text.minilm import load_encoder
 
@@ -88,9 +89,9 @@ class Conditioning:
         return {"kind": self.kind, "pairs": [list(p) for p in self.pairs]}
 
     @classmethod
-    def from_config(cls, cfg: dict) -> "Conditioning | SentenceConditioning":
+    def from_config(cls, cfg: dict) -> "Conditioning | SentenceConditioning | ReaderConditioning":
         if cfg["kind"] == "sentence":
-            return SentenceConditioning.from_config(cfg)
+            return ReaderConditioning.from_config(cfg) if "reader" in cfg else SentenceConditioning.from_config(cfg)
         return cls(cfg["kind"], [tuple(p) for p in cfg["pairs"]])
 
 
@@ -132,3 +133,38 @@ class SentenceConditioning:
     @classmethod
     def from_config(cls, cfg: dict) -> "SentenceConditioning":
         return cls(cfg["encoder"], cfg["dim"], cfg.get("preview"))
+
+
+class ReaderConditioning:
+    """Free text -> the colour reader (text/colour_reader.py) -> a `--cond multi` tag generator's code,
+    with the reader's probabilities in place of the one-hots. A sentence model for sampling only: its
+    generator is a tag model's, so it draws every (hair, eyes) pair that model draws."""
+
+    kind = "sentence"
+    conditional = True
+    dim = len(HAIR_COLORS) + len(EYE_COLORS)
+
+    def __init__(self, encoder: str, reader: dict, preview: list[str] | None = None) -> None:
+        self.encoder, self.reader_state, self.preview = encoder, reader, list(preview or [])
+        self.reader = reader_from_state(reader)
+
+    def encode(self, code: torch.Tensor) -> torch.Tensor:
+        return code.float()
+
+    def encode_texts(self, texts: list[str], log=lambda m: None) -> torch.Tensor:
+        return self.reader.code(*load_encoder(self.encoder).token_states(texts))
+
+    def read(self, texts: list[str]) -> list[tuple[str, float, str, float]]:
+        """What the reader understood of each text: (hair, its probability, eyes, its probability)."""
+        code = self.encode_texts(texts)
+        hp, h = code[:, :len(HAIR_COLORS)].max(1)
+        ep, e = code[:, len(HAIR_COLORS):].max(1)
+        return [(HAIR_COLORS[a], float(pa), EYE_COLORS[b], float(pb)) for a, pa, b, pb in zip(h, hp, e, ep)]
+
+    def to_config(self) -> dict:
+        return {"kind": "sentence", "encoder": self.encoder, "dim": self.dim, "reader": self.reader_state,
+                "preview": self.preview}
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "ReaderConditioning":
+        return cls(cfg["encoder"], cfg["reader"], cfg.get("preview"))

@@ -28,9 +28,12 @@ class Grid:
 
 
 def default_release(tags_file: Path | None, wants_text: bool) -> str:
-    """The release model a plain `cgan generate` means: 'cgan' for a tags file, 'gan' without one."""
+    """The release model a plain `cgan generate` means: 'sentence' for prompts, 'cgan' for a tags file,
+    'gan' without either."""
     if wants_text:
-        raise CganError("--text/--text-file need --ckpt: a sentence model (no release sentence model is bundled)")
+        if tags_file is not None:
+            raise CganError("give a tags file or --text/--text-file, not both")
+        return "sentence"
     return "cgan" if tags_file is not None else "gan"
 
 
@@ -66,6 +69,10 @@ def sentence_grid(G: Generator, cond: SentenceConditioning, prompts: list[str], 
                   seed: int = 0, log: Callable[[str], None] = lambda m: None) -> Grid:
     """A sentence model's images: one per (prompt, seed offset) of a plan from text.prompts."""
     codes = cond.encode_texts(prompts, log=log)  # each distinct prompt is encoded once
+    if hasattr(cond, "read"):  # a colour reader: say what it understood, so a surprising image is explained
+        distinct = list(dict.fromkeys(prompts))
+        for p, (h, ph, e, pe) in zip(distinct, cond.read(distinct)):
+            log(f"{p!r}: read as {h} hair ({ph:.0%}), {e} eyes ({pe:.0%})")
     seeds = [seed + k for k in offsets]
     return Grid(generate_rendered(G, cond, seeds, codes=codes),
                 [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)], cols, len(set(prompts)))

