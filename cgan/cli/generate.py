@@ -27,7 +27,7 @@ def _warn_margin(r: Rendered, names: list[str]) -> None:
 @click.argument("tags_file", required=False, type=click.Path(path_type=Path))
 @click.option("--ckpt", default=None,
               help="Checkpoint file, or the name of a release model (see `cgan download --list`) "
-                   "[default: the release 'cgan' with a tags file, 'gan' without].")
+                   "[default: the release 'cgan' with a tags file, 'sentence' with --text/--text-file, 'gan' without either].")
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("samples/cgan.png"), show_default=True,
               help="PNG to write: 64x64 images, 5 per row.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed: line i uses seed + its id; unconditional image k uses seed + k.")

@@ -98,9 +98,9 @@ def build(models: pages.Models) -> gr.Blocks:
                 with gr.Row():
                     seed_p = gr.Number(0, precision=0, label="seed")
                     n_p = gr.Slider(1, 20, value=5, step=1, label="images per prompt")
-                go_p = gr.Button("Generate", variant="primary")
-                out_p = gr.Image(label="rows", type="numpy", interactive=False)
-                note_p = gr.Markdown()
+                go_p = gr.Button("Generate", variant="primary", elem_id="go_prompt")
+                out_p = gr.Image(label="rows", type="numpy", interactive=False, elem_id="prompt_grid")
+                note_p = gr.Markdown(elem_id="prompt_note")
 
                 def prompt_tab(t, s, k):
                     r = pages.prompts(models, t, int(k), int(s))

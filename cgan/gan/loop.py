@@ -224,6 +224,8 @@ def load_training_data(data_dirs: str | Path | tuple, cond: str, cache: bool = T
             # Tagged folders (the anime faces): sentences made from the tags, many phrasings per pair.
             data = captioned_from_tags(combine([load_tagged_folder(d, cache=cache, log=log) for d in dirs]))
             log(f"captions {data.summary['captions']}")
+            log("note: a GAN conditioned on pooled sentence vectors mixes up which colour is the hair's and which "
+                "the eyes' (README: Sentences on the anime faces); `cgan train-reader` on a --cond multi model reads them")
         elif len(dirs) == 1:
             data = load_captioned_folder(dirs[0], log=log)
         else:

@@ -105,7 +105,9 @@ def test_the_page_in_a_browser_offline(models, tmp_path, monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
-    demo, url = app.serve(models, "127.0.0.1", _free_port(), block=False)
+    with_text = pages.Models(models.path, resolve_checkpoint("transfer"), models.name,
+                             text=resolve_checkpoint("sentence"), text_name="sentence")
+    demo, url = app.serve(with_text, "127.0.0.1", _free_port(), block=False)
     outside = []
     try:
         with sync_api.sync_playwright() as p:
@@ -156,6 +158,14 @@ def test_the_page_in_a_browser_offline(models, tmp_path, monkeypatch):
                 page.locator("#download").click()
             d.value.save_as(tmp_path / "page5.png")
             assert (tmp_path / "page5.png").read_bytes() == _cli_generate(text, 5, tmp_path)
+
+            page.get_by_role("tab", name="Prompts").click()  # the release sentence model, and what it read
+            page.locator("#prompt textarea").fill("a girl with long pink hair and red eyes")
+            page.locator("#go_prompt").click()
+            page.wait_for_function("document.querySelector('#prompt_note') && "
+                                   "document.querySelector('#prompt_note').innerText.includes('read as row 1: pink hair')",
+                                   timeout=60_000)
+            assert page.locator("#prompt_grid img").count() == 1
             browser.close()
     finally:
         demo.close()
