@@ -125,7 +125,7 @@ def train_transfer_cmd(data_dir: Path, out: Path, threads: int | None, cache: bo
 
 
 @click.command("train-reader")
-@click.option("--gan", default="cgan-big", show_default=True,
+@click.option("--gan", default="cgan", show_default=True,
               help="The tag generator to drive: a --cond multi checkpoint or release name.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("runs/sentence.pt"), show_default=True,
               help="Sentence model file to write.")
@@ -139,7 +139,7 @@ def train_reader_cmd(gan: str, out: Path, steps: int, seed: int, threads: int | 
 
     \b
     Examples:
-      cgan train-reader --gan cgan-big -o runs/sentence.pt
+      cgan train-reader --gan cgan -o runs/sentence.pt
       cgan generate --ckpt runs/sentence.pt --text "a girl with long pink hair and red eyes"
     """
     _threads(threads)
@@ -147,7 +147,8 @@ def train_reader_cmd(gan: str, out: Path, steps: int, seed: int, threads: int | 
     log(f"wrote {out}")
     if name:
         info = manifest_info(obj)
-        info.update(generator=gan, reader=obj["reader"], command="cgan " + " ".join(sys.argv[1:]))
+        info.update(generator=gan, reader=obj["reader"], command="cgan " + " ".join(sys.argv[1:]),
+                    trained_on=f"the reader: the tag-made training phrasings of all 132 pairs; the generator: {gan}")
         register(name, out, info)
         log(f"release/manifest.json: entry {name!r} updated")
 

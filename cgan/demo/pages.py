@@ -129,10 +129,8 @@ def prompts(models: Models, text: str, n: int, seed: int) -> Result:
         raise CganError(f"images per prompt: 1 to {GRID_COLS * 4}")
     g = sentence_grid(models.text_G, models.text_cond, *plan_rows(lines, n), seed)  # generate --text-file's path
     grid = make_grid(g.rendered.images, cols=g.cols)
-    read = ""
-    if hasattr(models.text_cond, "read"):
-        read = "; ".join(f"row {i + 1}: {h} hair ({ph:.0%}), {e} eyes ({pe:.0%})"
-                         for i, (h, ph, e, pe) in enumerate(models.text_cond.read(lines)))
+    read = "; ".join(f"row {i + 1}: {h} hair ({ph:.0%}), {e} eyes ({pe:.0%})"
+                     for i, (h, ph, e, pe) in enumerate(g.read[ln] for ln in lines)) if g.read else ""
     return Result(png_bytes(grid), grid,
                   f"cgan generate --ckpt {models.text_name} --text-file prompts.txt --n {n} --seed {seed}", read)
 

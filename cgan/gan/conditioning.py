@@ -152,14 +152,14 @@ class ReaderConditioning:
         return code.float()
 
     def encode_texts(self, texts: list[str], log=lambda m: None) -> torch.Tensor:
-        return self.reader.code(*load_encoder(self.encoder).token_states(texts))
+        """Each distinct text goes through the encoder once (a plan repeats every prompt per seed)."""
+        row = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+        codes = self.reader.code(*load_encoder(self.encoder).token_states(list(row)))
+        return codes[[row[t] for t in texts]]
 
     def read(self, texts: list[str]) -> list[tuple[str, float, str, float]]:
         """What the reader understood of each text: (hair, its probability, eyes, its probability)."""
-        code = self.encode_texts(texts)
-        hp, h = code[:, :len(HAIR_COLORS)].max(1)
-        ep, e = code[:, len(HAIR_COLORS):].max(1)
-        return [(HAIR_COLORS[a], float(pa), EYE_COLORS[b], float(pb)) for a, pa, b, pb in zip(h, hp, e, ep)]
+        return read_codes(self.encode_texts(texts))
 
     def to_config(self) -> dict:
         return {"kind": "sentence", "encoder": self.encoder, "dim": self.dim, "reader": self.reader_state,
@@ -168,3 +168,10 @@ class ReaderConditioning:
     @classmethod
     def from_config(cls, cfg: dict) -> "ReaderConditioning":
         return cls(cfg["encoder"], cfg["reader"], cfg.get("preview"))
+
+
+def read_codes(code: torch.Tensor) -> list[tuple[str, float, str, float]]:
+    """The most likely hair and eye colour of each row of a reader's codes, with their probabilities."""
+    hp, h = code[:, :len(HAIR_COLORS)].max(1)
+    ep, e = code[:, len(HAIR_COLORS):].max(1)
+    return [(HAIR_COLORS[a], float(pa), EYE_COLORS[b], float(pb)) for a, pa, b, pb in zip(h, hp, e, ep)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -11,7 +11,7 @@ from cgan.core.images import GRID_COLS
 from cgan.core.pixels import Rendered
 from cgan.core.tags import read_testing_tags
 from cgan.gan.build import load_generator
-from cgan.gan.conditioning import SentenceConditioning
+from cgan.gan.conditioning import SentenceConditioning, read_codes
 from cgan.gan.models import Generator
 from cgan.gan.sampling import generate_rendered, tag_seeds
 from cgan.text.prompts import plan_images
@@ -25,6 +25,7 @@ class Grid:
     names: list[str]
     cols: int = GRID_COLS
     prompts: int = 0
+    read: dict[str, tuple[str, float, str, float]] = field(default_factory=dict)  # a colour reader's, per prompt
 
 
 def default_release(tags_file: Path | None, wants_text: bool) -> str:
@@ -69,10 +70,11 @@ def sentence_grid(G: Generator, cond: SentenceConditioning, prompts: list[str], 
                   seed: int = 0, log: Callable[[str], None] = lambda m: None) -> Grid:
     """A sentence model's images: one per (prompt, seed offset) of a plan from text.prompts."""
     codes = cond.encode_texts(prompts, log=log)  # each distinct prompt is encoded once
+    read = {}
     if hasattr(cond, "read"):  # a colour reader: say what it understood, so a surprising image is explained
-        distinct = list(dict.fromkeys(prompts))
-        for p, (h, ph, e, pe) in zip(distinct, cond.read(distinct)):
+        read = dict(zip(prompts, read_codes(codes)))
+        for p, (h, ph, e, pe) in read.items():
             log(f"{p!r}: read as {h} hair ({ph:.0%}), {e} eyes ({pe:.0%})")
     seeds = [seed + k for k in offsets]
     return Grid(generate_rendered(G, cond, seeds, codes=codes),
-                [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)], cols, len(set(prompts)))
+                [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)], cols, len(set(prompts)), read)
