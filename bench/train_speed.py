@@ -18,6 +18,7 @@ timing is synchronised and excludes warm-up. Both loops read a batch already on 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cgan.core import malloc  # noqa: E402
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.gan.conditioning import Conditioning  # noqa: E402
 from cgan.gan.options import NETS, TrainOptions, model_config  # noqa: E402
@@ -86,10 +88,14 @@ def matmul_gflops(device: torch.device, dtype: torch.dtype, sizes: tuple[int, ..
 
 
 def conv_gflops(device: torch.device, dtype: torch.dtype, n: int = 16, c: int = 512, hw: int = 32, k: int = 5) -> float:
-    """Convolution peak: one large 5x5 convolution (oneDNN on the CPU), the kernel size of the model."""
-    x = torch.randn(n, c, hw, hw, device=device, dtype=dtype)
-    w = torch.randn(c, c, k, k, device=device, dtype=dtype)
-    return best_gflops(lambda: F.conv2d(x, w, padding=k // 2), 2 * n * c * c * k * k * hw * hw, device)
+    """Convolution peak: one large 5x5 convolution (oneDNN on the CPU), the kernel size of the course model,
+    the better of NCHW and channels_last (which one is faster differs between CPUs)."""
+    out = 0.0
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        x = torch.randn(n, c, hw, hw, device=device, dtype=dtype).contiguous(memory_format=fmt)
+        w = torch.randn(c, c, k, k, device=device, dtype=dtype).contiguous(memory_format=fmt)
+        out = max(out, best_gflops(lambda: F.conv2d(x, w, padding=k // 2), 2 * n * c * c * k * k * hw * hw, device))
+    return out
 
 
 def batch_seconds(n_images: int, batch: int, device: torch.device, iters: int = 20) -> float:
@@ -114,10 +120,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="our step's precision")
-    ap.add_argument("--channels-last", action="store_true",
-                    help="our step with G, D and the batch in channels_last (the Trainer's own choice for bf16 on the CPU)")
+    ap.add_argument("--memory-format", choices=["trainer", "nchw", "channels_last"], default="trainer",
+                    help="our step's layout of G, D and the batch: the Trainer's own choice (channels_last for bf16 "
+                         "and for the BigGAN-style family on the CPU), or forced")
+    ap.add_argument("--malloc", choices=["tuned", "default"], default="tuned",
+                    help="glibc malloc settings of `cgan train` (cgan/core/malloc.py; the bench starts itself "
+                         "again with them), or glibc's defaults")
     ap.add_argument("--profile", action="store_true", help="also print where our step's time goes, per operator")
     a = ap.parse_args()
+    if a.malloc == "tuned":
+        malloc.reexec_tuned([__file__, *sys.argv[1:]])
+    elif os.environ.get(malloc.SWITCH) == "tuned":
+        sys.exit("bench: --malloc default asked for, but this process runs under the tuned settings")
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
     gpu = dev.type == "cuda"
@@ -132,19 +146,23 @@ def main() -> None:
     torch.manual_seed(0)
     tr = Trainer(cfg, str(dev))
     real = torch.rand(a.batch, 3, 64, 64, device=dev) * 2 - 1
-    if a.channels_last:  # oneDNN's bf16/AMX kernels work on NHWC-style layouts; NCHW costs reorders
-        tr.G.to(memory_format=torch.channels_last)
-        tr.D.to(memory_format=torch.channels_last)
-        real = real.contiguous(memory_format=torch.channels_last)
+    if a.memory_format != "trainer":
+        tr.memory_format = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
+        tr.G.to(memory_format=tr.memory_format)
+        tr.D.to(memory_format=tr.memory_format)
+    real = real.contiguous(memory_format=tr.memory_format)
     hair, eyes = cond.pair_hair[torch.arange(a.batch) % 119], cond.pair_eyes[torch.arange(a.batch) % 119]
     hair, eyes = hair.to(dev), eyes.to(dev)
     c = cond.encode(hair, eyes).to(dev)
     wh, we = cond.wrong_pairs(hair.cpu(), eyes.cpu(), torch.Generator().manual_seed(1))
     c_wrong = cond.encode(wh, we).to(dev)
     plain = Trainer({**cfg, "precision": "fp32"}, str(dev))
+    plain.G.to(memory_format=torch.contiguous_format)  # pytorch/examples' loop: NCHW
+    plain.D.to(memory_format=torch.contiguous_format)
+    real_plain = real.contiguous()
 
     ours_fn = lambda: tr.step(real, hair, eyes)  # noqa: E731
-    plain_fn = lambda: plain_step(plain.G, plain.D, plain.opt_G, plain.opt_D, real, c, c_wrong)  # noqa: E731
+    plain_fn = lambda: plain_step(plain.G, plain.D, plain.opt_G, plain.opt_D, real_plain, c, c_wrong)  # noqa: E731
     with FlopCounterMode(display=False) as fc:
         ours_fn()
     flops_ours = fc.get_total_flops()
@@ -161,7 +179,7 @@ def main() -> None:
     achieved = flops_ours / t_ours / 1e9
     ratio = t_plain / t_ours
     where = torch.cuda.get_device_name(dev) if gpu else f"{a.threads} threads"
-    layout = ", channels_last" if a.channels_last else ""
+    layout = f", {'channels_last' if tr.memory_format == torch.channels_last else 'NCHW'}, malloc {a.malloc}"
     print(f"model: {'BigGAN-style (hinge, multi)' if big else 'course DCGAN'}, base {a.base}, batch {a.batch}, {where}, ours in {a.precision}{layout}, "
           f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     print(f"plain loop : {a.batch / t_plain:8.1f} img/s  {t_plain:.4f} s/it  {flops_plain / 1e9:6.1f} GFLOP/it  "

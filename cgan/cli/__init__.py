@@ -10,12 +10,14 @@ Examples:
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
 from cgan import __version__
 from cgan.cli import data, demo, evaluate, figures, generate, grade, release, train
 from cgan.cli.common import Group
+from cgan.core import malloc
 
 
 @click.group(cls=Group, help=__doc__)
@@ -29,8 +31,14 @@ for _module in (train, generate, figures, demo, evaluate, grade, release, data):
         cli.add_command(_command)
 
 
+# Long-running commands start again under glibc settings that keep freed memory (core/malloc.py).
+TUNED_COMMANDS = ("train", "train-transfer", "train-classifier")
+
+
 def main() -> None:
     os.environ.setdefault("KMP_WARNINGS", "0")
+    if len(sys.argv) > 1 and sys.argv[1] in TUNED_COMMANDS and "--help" not in sys.argv:
+        malloc.reexec_tuned(["-m", "cgan", *sys.argv[1:]])
     cli(prog_name="cgan")
 
 

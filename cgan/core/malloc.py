@@ -1,0 +1,48 @@
+"""glibc malloc settings for training processes: keep freed memory instead of handing it back each step.
+
+A training step allocates and frees the same few hundred MiB of activations every iteration. With
+glibc's defaults, blocks over its (adaptive) mmap threshold are mapped and unmapped each time and the
+heap is trimmed, so every step pays page faults and zeroing in the kernel. Measured on a 2-core Intel
+Xeon (AVX-512, no AMX), BigGAN-style base 32, fp32 channels_last, batch 64, 6 steps: 18.5-18.8 img/s
+with 11.6-12.8 s of system time, 25.7-26.7 img/s with 2.9-3.2 s under these settings. Calling
+mallopt() from inside the process after torch has started gave only 22-22.6 img/s (the OpenMP
+threads' arenas already exist), so the settings go in the environment of a fresh process: `cgan`'s
+training commands start themselves again with them (`reexec_tuned`). CGAN_MALLOC=default keeps
+glibc's defaults (to compare)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+MALLOC_ENV = {
+    "MALLOC_MMAP_THRESHOLD_": str(32 << 20),  # glibc's maximum: blocks up to 32 MiB come from the heap
+    "MALLOC_TRIM_THRESHOLD_": str(4 << 30),  # never give the freed top of the heap back mid-run
+    "MALLOC_TOP_PAD_": str(256 << 20),  # grow the heap in large steps
+}
+SWITCH = "CGAN_MALLOC"  # "default": leave glibc alone
+
+
+def wanted() -> bool:
+    """On glibc Linux, unless switched off or already in place."""
+    if os.environ.get(SWITCH) == "default" or not sys.platform.startswith("linux"):
+        return False
+    import platform  # the stdlib; only here, so importing this module stays free
+
+    return platform.libc_ver()[0] == "glibc" and any(os.environ.get(k) != v for k, v in MALLOC_ENV.items())
+
+
+def tuned_environ() -> dict[str, str]:
+    return {**os.environ, **MALLOC_ENV, SWITCH: "tuned"}
+
+
+def reexec_tuned(python_args: list[str]) -> None:
+    """Replace this process by `python *python_args` (["-m", "cgan", "train", ...] or [script, ...]) with
+    the settings (same pid, so torchrun and job schedulers still see their child); returns only when
+    they are not wanted."""
+    if not wanted():
+        return
+    flags = ["-u"] if getattr(sys.stdout, "write_through", False) else []  # torchrun starts `python -u`
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, *flags, *python_args], tuned_environ())
