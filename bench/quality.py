@@ -110,8 +110,11 @@ def main() -> None:
                     help="N samples over each model's trained pairs; over all 132 the handout lists (models with "
                          "factored tags; eye accuracy then leaves out gray eyes, which the classifier never saw); or "
                          "over the extra data's 119 (the vocabulary of the pair models, for a like-for-like row)")
+    ap.add_argument("--real", default=str(SHARED / "extra_data"),
+                    help="the real images: the ceiling row and the KID/FID reference (for the unconditional `gan`: "
+                         "../shared/data/faces, the set it trains on)")
     a = ap.parse_args()
-    extra = SHARED / "extra_data"
+    extra = Path(a.real)
     cascade = SHARED / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
     if not extra.is_dir() or not cascade.is_file():
         print(f"skipped: the real course data is not at {SHARED} (only on the project's machines)")
@@ -142,7 +145,11 @@ def main() -> None:
             print(f"Inception KID/FID left out: {e}")
     # The ceiling row scores only images the classifier never trained on (its held-out split).
     heldout = set(clf.info.get("split", {}).get("heldout_ids", []))
-    if heldout:
+    # Another folder than the classifier's (the faces set) holds none of its training images; its tags
+    # are not the extra data's either, so its row is scored untagged, as an unconditional model is.
+    clf_data = clf.info.get("data", {}).get("data")  # as given when it was trained, from the repository root
+    own_data = clf_data is None or extra.resolve() == (ROOT / clf_data).resolve()
+    if heldout and own_data:
         exclude = (exclude or set()) | {i for i, r in enumerate(data.records) if r.id not in heldout}
     h = clf.heldout
     print(f"reference classifier {clf.path}: held-out hair {h['hair']:.1%}, eyes {h['eyes']:.1%} on {h['n']} real images")
@@ -152,9 +159,13 @@ def main() -> None:
     rows = []
     t0 = time.time()
     if not a.no_real:
-        real_row = measure(lambda t, n, s: real_samples(data, t, n, s, exclude), tags_grid, clf, det, a.n,
-                           inception_ref, a.inception_n)
-        rows.append({"name": "real images", "model": "extra data, held-out (ceiling)", **real_row})
+        def real_fn(t, n, s):
+            imgs, tags = real_samples(data, t if own_data else None, n if own_data or t is None else len(t), s, exclude)
+            return imgs, tags if own_data else None
+
+        real_row = measure(real_fn, tags_grid, clf, det, a.n, inception_ref, a.inception_n)
+        rows.append({"name": "real images", "model": f"{extra.name}{', held-out' if own_data else ''} (ceiling)",
+                     **real_row})
     models = [m for m in a.models.split(",") if m]
     if a.runs:
         models += [str(p) for p in sorted(Path(a.runs).glob("*/checkpoint.pt"))]
