@@ -13,6 +13,7 @@ glibc's defaults (to compare)."""
 from __future__ import annotations
 
 import os
+import platform
 import sys
 
 MALLOC_ENV = {
@@ -27,8 +28,6 @@ def wanted() -> bool:
     """On glibc Linux, unless switched off or already in place."""
     if os.environ.get(SWITCH) == "default" or not sys.platform.startswith("linux"):
         return False
-    import platform  # the stdlib; only here, so importing this module stays free
-
     return platform.libc_ver()[0] == "glibc" and any(os.environ.get(k) != v for k, v in MALLOC_ENV.items())
 
 
