@@ -117,7 +117,7 @@ def main() -> None:
     extra = Path(a.real)
     cascade = SHARED / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
     if not extra.is_dir() or not cascade.is_file():
-        print(f"skipped: the real course data is not at {SHARED} (only on the project's machines)")
+        print(f"skipped: the real course data is not at {extra} and {cascade} (only on the project's machines)")
         return
     import torch
 
@@ -160,7 +160,8 @@ def main() -> None:
     t0 = time.time()
     if not a.no_real:
         def real_fn(t, n, s):
-            imgs, tags = real_samples(data, t if own_data else None, n if own_data or t is None else len(t), s, exclude)
+            # Untagged, a grid is as many random images as it has lines (tagged, one per line anyway).
+            imgs, tags = real_samples(data, t if own_data else None, n if t is None else len(t), s, exclude)
             return imgs, tags if own_data else None
 
         real_row = measure(real_fn, tags_grid, clf, det, a.n, inception_ref, a.inception_n)

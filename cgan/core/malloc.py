@@ -3,8 +3,8 @@
 A training step allocates and frees the same few hundred MiB of activations every iteration. With
 glibc's defaults, blocks over its (adaptive) mmap threshold are mapped and unmapped each time and the
 heap is trimmed, so every step pays page faults and zeroing in the kernel. Measured on a 2-core Intel
-Xeon (AVX-512, no AMX), BigGAN-style base 32, fp32 channels_last, batch 64, 6 steps: 18.5-18.8 img/s
-with 11.6-12.8 s of system time, 25.7-26.7 img/s with 2.9-3.2 s under these settings. Calling
+Xeon (AVX-512, no AMX), BigGAN-style base 32, fp32 channels_last, batch 64, 6-8 steps: 18.3-20.6 img/s
+with 11.6-14.8 s of system time, 25.7-28.2 img/s with 2.2-3.2 s under these settings. Calling
 mallopt() from inside the process after torch has started gave only 22-22.6 img/s (the OpenMP
 threads' arenas already exist), so the settings go in the environment of a fresh process: `cgan`'s
 training commands start themselves again with them (`reexec_tuned`). CGAN_MALLOC=default keeps
@@ -28,7 +28,8 @@ def wanted() -> bool:
     """On glibc Linux, unless switched off or already in place."""
     if os.environ.get(SWITCH) == "default" or not sys.platform.startswith("linux"):
         return False
-    return platform.libc_ver()[0] == "glibc" and any(os.environ.get(k) != v for k, v in MALLOC_ENV.items())
+    # The environment first: libc_ver() reads the interpreter binary, and the started-again process asks too.
+    return any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()) and platform.libc_ver()[0] == "glibc"
 
 
 def tuned_environ() -> dict[str, str]:
