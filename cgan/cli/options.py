@@ -34,6 +34,10 @@ HELP = {
     "spectral_norm": "Spectral normalisation on every D weight (replaces D's batch norm).",
     "diffaug": "DiffAugment policies for D's inputs: translation, cutout or translation,cutout "
                "(no colour: tags are colours).",
+    "latent_codes": "biggan, --cond none: G reads a hair and an eye code (12 x 11, learned embeddings) from its "
+                    "first two noise components, so a --cond multi G's weights can start it (--init-from); no tags are read.",
+    "init_from": "Start G (and its EMA) from this generator checkpoint or release name (a new run; D starts afresh).",
+    "d_warmup": "Steps in which only D learns, so a G started from another run meets a D that knows the data.",
     "device": "cpu, cuda, cuda:1, ... or auto.",
     "max_steps": "Stop after this many steps (the last epoch is cut short).",
     "time_limit": "Stop after this many minutes, saving a checkpoint.",
@@ -60,8 +64,8 @@ def _option(f: dataclasses.Field, help_text: str):
         return click.option(f"{flag}/--no-{flag[2:]}", f.name, **kw)
     if f.name in CHOICES:
         kw["type"] = click.Choice(CHOICES[f.name])
-    elif f.default is None:  # an optional number: the annotation says which ("int | None")
-        kw["type"] = float if "float" in str(f.type) else int
+    elif f.default is None:  # optional: the annotation says which type ("int | None")
+        kw["type"] = float if "float" in str(f.type) else str if "str" in str(f.type) else int
     return click.option(flag, f.name, **kw)
 
 

@@ -40,7 +40,8 @@ def _threads(n: int | None) -> None:
                    "per image); repeat to train on several tagged folders as one set.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
 @dataclass_options(TrainOptions, "arch cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
-                                 "kl_weight n_critic spectral_norm diffaug device tensorboard " + RUN_CONTROL,
+                                 "kl_weight n_critic spectral_norm diffaug latent_codes init_from d_warmup device tensorboard "
+                                 + RUN_CONTROL,
                    lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp].")
 @THREADS
 @CACHE
@@ -54,9 +55,13 @@ def train(data_dirs: tuple[Path, ...], out: Path, threads: int | None, cache: bo
       cgan train --data faces/ --out runs/gan --cond none --epochs 20
       cgan train --data faces/ --out runs/baseline --resume
       cgan train --data extra_data/ --data faces/ --out runs/big --arch biggan --cond multi --loss hinge --ema 0.999
+      cgan train --data faces/ --out runs/gan-ft --arch biggan --cond none --loss hinge --ema 0.999 \
+        --base-channels 32 --latent-codes --init-from release/cgan.pt --d-warmup 200
       cgan train --data flowers/ --out runs/flowers --cond sentence --base-channels 32 --gan-int
     """
     check_policy(options["diffaug"])
+    if options["init_from"]:
+        options["init_from"] = str(resolve_checkpoint(options["init_from"]))
     _threads(threads)
     say = log if int(os.environ.get("RANK", "0")) == 0 else (lambda m: None)  # under torchrun rank 0 speaks
     data = load_training_data(data_dirs, options["cond"], cache=cache, log=say)

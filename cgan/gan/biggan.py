@@ -7,12 +7,18 @@ positions, then a linear score plus the projection <features, embedding(conditio
 one-hots of `--cond multi` the projection is the hair embedding's plus the eye embedding's inner product,
 so every one of the 132 (hair, eyes) pairs has a code, seen together in training or not.
 
+An unconditional G may still draw codes (`latent_codes`): a hair and an eye index read from the first two
+noise components, through the same embedding, so a tag-trained G's weights start an unconditional run
+whole (the unconditional `gan` fine-tuned from the release `cgan`; its training sees no tags).
+
 Spectral norm on every weight of both (BigGAN), orthogonal initialisation. No self-attention: at 64x64
 on two CPU cores its 32x32 attention map would cost about as much as the rest of D.
 Same call signatures as the course DCGAN (models.py), so the losses and the trainer serve both.
 """
 
 from __future__ import annotations
+
+from statistics import NormalDist
 
 import torch
 import torch.nn as nn
@@ -22,6 +28,12 @@ from cgan.gan.models import CondAugment
 
 CHUNKS = 5  # z chunks: the 4x4 input and four up-blocks
 EMBED_DIM = 128  # G's shared condition embedding
+
+
+def code_edges(k: int) -> list[float]:
+    """Standard-normal quantiles that cut one noise component into k equally likely codes. Plain Python
+    floats: the bucket a seed falls into is the same on every machine (a comparison, no libm)."""
+    return [NormalDist().inv_cdf(i / k) for i in range(1, k)]
 
 
 def _sn(m: nn.Module) -> nn.Module:
@@ -88,11 +100,18 @@ class DownBlock(nn.Module):
 
 
 class BigGenerator(nn.Module):
-    def __init__(self, z_dim: int = 100, cond_dim: int = 23, base: int = 32, ca_dim: int = 0) -> None:
+    def __init__(self, z_dim: int = 100, cond_dim: int = 23, base: int = 32, ca_dim: int = 0,
+                 latent_codes: tuple[int, int] | None = None) -> None:
         super().__init__()
         if z_dim % CHUNKS:
             raise ValueError(f"the BigGAN generator splits z into {CHUNKS} chunks: z_dim {z_dim} must divide by it")
+        if latent_codes and cond_dim:
+            raise ValueError("latent codes stand in for a condition: the generator takes one or the other")
         self.z_dim, self.cond_dim, self.base = z_dim, cond_dim, base
+        self.latent_codes = tuple(latent_codes) if latent_codes else None
+        if self.latent_codes:
+            self._edges = [code_edges(k) for k in self.latent_codes]
+            cond_dim = sum(self.latent_codes)  # the embedding reads their one-hots as it reads --cond multi's
         chunk = z_dim // CHUNKS
         # Tags: the shared embedding is a lookup table; a sentence code goes through conditioning
         # augmentation instead (as in the DCGAN), whose KL term the trainer reads from `text.kl`.
@@ -109,7 +128,15 @@ class BigGenerator(nn.Module):
         if isinstance(self.text, nn.Linear):  # a lookup table for one-hot codes, started as nn.Embedding is
             nn.init.normal_(self.text.weight, 0.0, 1.0)
 
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """The one-hot codes a noise batch stands for: code i of factor j where z[:, j] falls in bucket i."""
+        hots = [F.one_hot(torch.bucketize(z[:, j].contiguous(), z.new_tensor(edges)), len(edges) + 1)
+                for j, edges in enumerate(self._edges)]
+        return torch.cat(hots, 1).to(z.dtype)
+
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if self.latent_codes:
+            c = self.codes(z)
         zs = z.chunk(CHUNKS, 1)
         e = self.text(c) if self.text is not None else None
         h = self.fc(zs[0]).view(-1, self.base * 8, 4, 4)

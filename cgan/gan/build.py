@@ -19,7 +19,7 @@ ARCHS = {"dcgan": ARCH, "biggan": BIGGAN_ARCH}  # --arch -> the name a checkpoin
 def build_generator(cfg: dict) -> Generator | BigGenerator:
     if cfg["arch"] == BIGGAN_ARCH:
         return BigGenerator(cfg["z_dim"], Conditioning.from_config(cfg["cond"]).dim, cfg["base_channels"],
-                            cfg.get("ca_dim", 0))
+                            cfg.get("ca_dim", 0), cfg.get("latent_codes"))
     return Generator(cfg["z_dim"], Conditioning.from_config(cfg["cond"]).dim, cfg["base_channels"], cfg.get("ca_dim", 0))
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from cgan.core.checkpoint_io import save_checkpoint
+from cgan.core.checkpoint_io import load_weights, sampling_state, save_checkpoint
 from cgan.core.distributed import (
     Dist,
     any_rank,
@@ -84,7 +84,11 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
         raise CganError(f"{data.summary.get('data')}: the matching-aware loss needs at least two tag pairs")
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
+    if opts.latent_codes and (opts.arch != "biggan" or cond.kind != "none"):
+        raise CganError("--latent-codes is for an unconditional (--cond none) --arch biggan generator")
     cfg = model_config(opts, cond)
+    if opts.init_from:
+        cfg["init_from"] = str(opts.init_from)
     dd, device = init_from_env(resolve_device(opts.device))
     if not dd.main:
         log = lambda m: None  # noqa: E731 - rank 0 speaks and writes for all
@@ -110,6 +114,8 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
         if ckpt_path.exists() and not opts.resume:
             raise CganError(f"{ckpt_path}: a run already exists here; pass --resume to continue it or choose another --out")
         trainer = Trainer(cfg, device, dd)
+        if opts.init_from:
+            _start_from(trainer, Path(opts.init_from), log)
     if dd.on:  # same weights on every rank (DDP broadcast rank 0's), but each rank its own noise
         torch.manual_seed(opts.seed * 1_000_003 + trainer.step_count * 1009 + dd.rank)
         log(f"torchrun: {dd.world} processes on {device.split(':')[0]}, {dd.world} x {cfg['batch_size']} images a step")
@@ -173,6 +179,17 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
         log(f"torchrun: G and D identical on all {dd.world} ranks (largest difference {spread:g})" if spread == 0
             else f"torchrun: warning: the ranks' weights differ by up to {spread:g}")
     return ckpt_path
+
+
+def _start_from(trainer: Trainer, path: Path, log: Callable[[str], None]) -> None:
+    """G (and its EMA) start from another run's sampling weights; D, the optimisers and the step count
+    start afresh (release files keep no D)."""
+    obj = load_run(path)
+    load_weights(trainer.G, sampling_state(obj), path)
+    trainer.G.train()
+    if trainer.G_ema is not None:
+        trainer.G_ema.load_state_dict(trainer.G.state_dict())
+    log(f"G started from {path} (its step {obj.get('step', '?')}); D starts afresh")
 
 
 def _preview(cond) -> tuple[list[int], list | None, torch.Tensor | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.augment import parse_policy
 from cgan.gan.build import ARCHS
 from cgan.gan.conditioning import KINDS, Conditioning
@@ -37,6 +38,9 @@ class TrainOptions:
     kl_weight: float = 0.1  # sentences: weight of CA's KL term in G's loss (see cli)
     gan_int: bool = False  # sentences: GAN-INT, G also fools D on midpoints of two captions
     mode_seeking: float = 0.0  # weight of Mao et al.'s mode-seeking term (0: off)
+    latent_codes: bool = False  # biggan, --cond none: G reads a hair and an eye code from its noise
+    init_from: str | None = None  # a generator checkpoint whose weights start G (a new run only)
+    d_warmup: int = 0  # steps in which only D learns (a G started from another run meets a fresh D)
     precision: str = "fp32"  # "bf16": forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16/AMX)
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
@@ -71,10 +75,12 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         "gp_weight": opts.gp_weight, "spectral_norm": opts.spectral_norm or opts.arch == "biggan",
         "diffaug": ",".join(parse_policy(opts.diffaug)), "mode_seeking": opts.mode_seeking,
         "precision": opts.precision,
+        **({"latent_codes": [len(HAIR_COLORS), len(EYE_COLORS)]} if opts.latent_codes else {}),
+        **({"d_warmup": opts.d_warmup} if opts.d_warmup else {}),
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
            if cond.kind == "sentence" else {}),
     }
 
 
 RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
-               "mode_seeking", "precision")
+               "mode_seeking", "precision", "latent_codes")

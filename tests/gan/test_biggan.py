@@ -10,8 +10,9 @@ from PIL import Image
 
 from cgan.cli import cli
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
-from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator
-from cgan.gan.build import load_run
+from cgan.core.errors import CganError
+from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator, code_edges
+from cgan.gan.build import generator_from_checkpoint, load_run
 from cgan.gan.trainer import Trainer
 
 from helpers import load, quick_train
@@ -90,3 +91,48 @@ def test_generate_draws_pairs_never_seen_together_and_exports(data, tmp_path):
         assert r.exit_code == 0, r.output
     a, b = (np.asarray(Image.open(tmp_path / f)) for f in ("a.png", "b.png"))
     assert a.shape == (128, 320, 3) and np.array_equal(a, b)
+
+
+def test_latent_codes_start_an_unconditional_run_from_a_tag_model(data, tmp_path):
+    """`--latent-codes --init-from`: the unconditional G is the tag G at the codes its noise stands for,
+    D alone learns during --d-warmup, and a tag G cannot start a run that has other shapes."""
+    tagged = quick_train(data, tmp_path / "tags", arch="biggan", loss="hinge", cond="multi", base_channels=8,
+                         ema=0.99, max_steps=3)
+    kw = dict(arch="biggan", loss="hinge", cond="none", base_channels=8, ema=0.99, latent_codes=True)
+    start = load_run(quick_train(data, tmp_path / "u0", **kw, init_from=str(tagged), d_warmup=2, max_steps=2))
+    src = load_run(tagged)
+    assert start["config"]["init_from"] == str(tagged) and start["config"]["latent_codes"] == [12, 11]
+    # No G step yet: its average is the tag model's average, and so are G's weights (the forward passes
+    # that made D's fakes moved only its buffers: power iteration, batch-norm statistics).
+    weights = [k for k in src["G_ema"] if k.endswith(".original") or k.endswith("text.weight")]
+    assert len(weights) > 10
+    for k, v in src["G_ema"].items():
+        assert torch.equal(start["G_ema"][k], v) and (k not in weights or torch.equal(start["G"][k], v)), k
+    fresh = load_run(quick_train(data, tmp_path / "u1", **kw, max_steps=2))
+    assert any(not torch.equal(start["D"][k], fresh["D"][k]) for k in fresh["D"])  # D learnt, from a fresh start
+    moved = load_run(quick_train(data, tmp_path / "u2", **kw, init_from=str(tagged), d_warmup=1, max_steps=2))
+    assert any(not torch.equal(moved["G"][k], src["G_ema"][k]) for k in weights)  # G's step after warm-up
+
+    torch.set_grad_enabled(False)
+    U, _, _ = generator_from_checkpoint(start)
+    G, _, _ = generator_from_checkpoint(src)
+    z = torch.randn(400, 100, dtype=torch.float64)
+    c = U.codes(z)
+    assert torch.equal(U(z[:4]), G(z[:4], c[:4]))
+    hair, eyes = c[:, :12].argmax(1), c[:, 12:].argmax(1)
+    assert torch.equal(c.sum(1), torch.full((400,), 2.0, dtype=torch.float64))
+    assert len(set(hair.tolist())) == 12 and len(set(eyes.tolist())) == 11  # every code is drawn
+    # Code k of a factor: z's component past k of its k-1 standard-normal quantiles, equally likely codes.
+    assert torch.equal(hair, (z[:, :1] > torch.tensor(code_edges(12), dtype=torch.float64)).sum(1))
+    assert torch.equal(eyes, (z[:, 1:2] > torch.tensor(code_edges(11), dtype=torch.float64)).sum(1))
+    assert torch.equal(U.codes(z.clone()), c)
+    torch.set_grad_enabled(True)
+
+    plain = load_run(quick_train(data, tmp_path / "plain", arch="biggan", loss="hinge", cond="none",
+                                 base_channels=8, max_steps=1))
+    with pytest.raises(CganError, match="do not fit"):
+        quick_train(data, tmp_path / "u3", arch="biggan", loss="hinge", cond="none", base_channels=8,
+                    init_from=str(tagged), max_steps=1)  # no latent codes: G's batch norms read fewer inputs
+    assert plain["config"].get("latent_codes") is None
+    with pytest.raises(CganError, match="--latent-codes"):
+        quick_train(data, tmp_path / "u4", arch="biggan", loss="hinge", cond="multi", latent_codes=True)
