@@ -52,7 +52,7 @@ HELP = {
     "mask_weight": "Weight of the L1 on G's paint mask.",
 }
 CHOICES = {"arch": NETS, "cond": CONDS, "loss": LOSSES, "precision": PRECISIONS}
-FLAGS = {"resume", "gan_int", "spectral_norm", "tensorboard"}  # plain switches; other booleans get --x/--no-x
+FLAGS = {"resume", "gan_int", "spectral_norm", "tensorboard", "latent_codes"}  # plain switches; other booleans get --x/--no-x
 
 
 def _option(f: dataclasses.Field, help_text: str):

@@ -55,8 +55,7 @@ def train(data_dirs: tuple[Path, ...], out: Path, threads: int | None, cache: bo
       cgan train --data faces/ --out runs/gan --cond none --epochs 20
       cgan train --data faces/ --out runs/baseline --resume
       cgan train --data extra_data/ --data faces/ --out runs/big --arch biggan --cond multi --loss hinge --ema 0.999
-      cgan train --data faces/ --out runs/gan-ft --arch biggan --cond none --loss hinge --ema 0.999 \
-        --base-channels 32 --latent-codes --init-from release/cgan.pt --d-warmup 200
+      cgan train --data faces/ --out runs/gan-ft --arch biggan --cond none --loss hinge --latent-codes --init-from cgan --d-warmup 200
       cgan train --data flowers/ --out runs/flowers --cond sentence --base-channels 32 --gan-int
     """
     check_policy(options["diffaug"])
