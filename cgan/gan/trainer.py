@@ -41,6 +41,7 @@ class Trainer:
         # its own buffers: spectral norm updates them in place during the step.
         self.Gd = wrap(self.G, dist, device)
         self.Dd = wrap(self.D, dist, device, broadcast_buffers=False)
+        self.Dc = self.D  # D's other calls in a step (compile() swaps in its compiled form)
         betas = tuple(cfg["betas"])
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.get("lr_d", cfg["lr"]), betas=betas)
@@ -94,12 +95,22 @@ class Trainer:
         self.step_count += 1
         return d_loss.detach(), self._last_g
 
+    def compile(self, **kw) -> None:
+        """torch.compile (inductor; `kw` as torch.compile takes them) of the step's calls of G and D; the
+        modules themselves stay for checkpoints, requires_grad and the EMA. Measured by bench/train_speed.py
+        --compile, not used by `cgan train`: with spectral norm (the BigGAN-style family) the compiled step
+        fails on the CPU (torch 2.13: the power iteration's in-place update of its vectors, between two
+        forward passes, breaks the backward)."""
+        self.Gd = torch.compile(self.Gd, **kw)
+        self.Dc = torch.compile(self.D, **kw)
+        self.Dd = self.Dc if self.Dd is self.D else torch.compile(self.Dd, **kw)
+
     def _amp(self):
         return autocast(self.cfg, self.device.type)
 
     def _d_loss(self, loss: str, real: torch.Tensor, fake_d: torch.Tensor, c: torch.Tensor | None,
                 labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        D = self.D
+        D = self.Dc
         if loss in ("gan", "hinge"):
             c_wrong = self.cond.wrong_codes(*labels, self.gen) if self.cond.conditional else None
             out = self.Dd(real, c, c_wrong)
@@ -111,12 +122,12 @@ class Trainer:
             sf, hf, ef = D(fake_d)
             return losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
                                        losses.class_loss(hf, ef, hair, eyes))
-        gp = losses.gradient_penalty(D, real, fake_d, c, self.gen)
+        gp = losses.gradient_penalty(self.D, real, fake_d, c, self.gen)  # double backward: never compiled
         return losses.wgan_d_loss(self.Dd(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
 
     def _g_loss(self, loss: str, z: torch.Tensor, c: torch.Tensor | None, kl: torch.Tensor | None,
                 fake: torch.Tensor, labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        D = self.D
+        D = self.Dc
         fake = self._aug(fake)
         if loss == "gan":
             g_loss = losses.nonsaturating_g_loss(D(fake, c)[0])
