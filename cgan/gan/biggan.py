@@ -56,6 +56,24 @@ def ortho_init(m: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+# avg_pool2d(conv3x3(x), 2) tap by tap: output i averages conv outputs 2i and 2i+1, which read inputs
+# 2i-1 .. 2i+2 through the kernel's taps (u) shifted by 0 or 1; row s of this matrix says which taps reach input 2i-1+s.
+_POOL_TAPS = torch.tensor([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]]) / 2
+
+
+def conv3x3_pool(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """F.avg_pool2d(conv(x), 2) for a 3x3 convolution with padding 1, as one 4x4 stride-2 convolution whose
+    kernel is the 3x3 one spread over the pooling window (exact up to rounding: both are linear, and the
+    zero padding is the same). A quarter of the output positions at 16/9 of the taps: 2.3x fewer FLOPs, no
+    pooling pass, and on the CPU (2 threads) 2-2.5x faster at 16x16-64x64 maps, forward and backward."""
+    w = conv.weight  # spectral norm's parametrization runs here, once, as in a call of the module
+    taps = _POOL_TAPS.to(w)
+    k = torch.einsum("su,oiuv,tv->oist", taps, w, taps)
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        k = k.contiguous(memory_format=torch.channels_last)  # oneDNN reorders a mismatched kernel every call
+    return F.conv2d(x, k, conv.bias, stride=2, padding=1)
+
+
 class CondBatchNorm(nn.Module):
     """Batch norm without its own affine: gain 1 + W_g y and bias W_b y, y = [embedding, z chunk]."""
 
@@ -80,7 +98,10 @@ class UpBlock(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = F.interpolate(F.relu(self.bn1(x, y)), scale_factor=2, mode="nearest")
         h = self.conv2(F.relu(self.bn2(self.conv1(h), y)))
-        return h + self.skip(F.interpolate(x, scale_factor=2, mode="nearest"))
+        # BigGAN upsamples, then convolves the shortcut; a 1x1 convolution commutes with nearest
+        # upsampling, so convolving first gives the same map at a quarter of the FLOPs (and the
+        # thin 64x64 shortcut was the slowest convolution of the bf16 step).
+        return h + F.interpolate(self.skip(x), scale_factor=2, mode="nearest")
 
 
 class DownBlock(nn.Module):
@@ -92,11 +113,12 @@ class DownBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(x) if self.pre else x
-        h = self.conv2(F.relu(self.conv1(h)))
-        h = F.avg_pool2d(h, 2)
-        # BigGAN's order: after a pre-activated block the shortcut convolves then pools; the first pools first.
-        s = self.skip(x) if self.pre else self.skip(F.avg_pool2d(x, 2))
-        return h + (F.avg_pool2d(s, 2) if self.pre else s)
+        h = F.relu(self.conv1(h))
+        # At 8x8 the fused form is slower in bf16 on AMX (20 against 14 ms, forward and backward, batch 64).
+        h = conv3x3_pool(h, self.conv2) if h.shape[-1] >= 16 else F.avg_pool2d(self.conv2(h), 2)
+        # BigGAN convolves a pre-activated block's shortcut, then pools; a 1x1 convolution and an average
+        # pool are both linear and commute, so pooling first gives the same map at a quarter of the FLOPs.
+        return h + self.skip(F.avg_pool2d(x, 2))
 
 
 class BigGenerator(nn.Module):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from click.testing import CliRunner
 from PIL import Image
 
 from cgan.cli import cli
 from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
-from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator, code_edges
+from cgan.gan.biggan import BigGenerator, DownBlock, ProjectionDiscriminator, UpBlock, code_edges
 from cgan.gan.build import generator_from_checkpoint, load_run
 from cgan.gan.trainer import Trainer
 
@@ -52,6 +53,37 @@ def test_shapes_spectral_norm_and_a_factored_projection():
     torch.set_grad_enabled(True)
     with pytest.raises(ValueError, match="divide"):
         BigGenerator(101, 23, 8)
+
+
+@pytest.mark.parametrize("size", [8, 16])
+def test_blocks_compute_biggans_order_of_operations(size):
+    """The blocks reorder BigGAN's shortcut (1x1 convolution before upsampling, after pooling) and fuse a
+    3x3 convolution with its average pool into one stride-2 convolution: the same maps, values and
+    gradients, in float64 (where the re-association shows only in the last bits)."""
+    torch.manual_seed(0)
+    up, pre, first = UpBlock(6, 5, 7).double(), DownBlock(6, 5).double(), DownBlock(3, 5, preactivation=False).double()
+    up2 = lambda t: F.interpolate(t, scale_factor=2, mode="nearest")  # noqa: E731
+    y = torch.randn(2, 7, dtype=torch.float64)
+
+    def biggan_up(x):
+        h = up.conv2(F.relu(up.bn2(up.conv1(up2(F.relu(up.bn1(x, y)))), y)))
+        return h + up.skip(up2(x))
+
+    def biggan_down(block, x):
+        h = F.avg_pool2d(block.conv2(F.relu(block.conv1(F.relu(x) if block.pre else x))), 2)
+        return h + (F.avg_pool2d(block.skip(x), 2) if block.pre else block.skip(F.avg_pool2d(x, 2)))
+
+    cases = [(lambda x: up(x, y), biggan_up, 6), (pre, lambda x: biggan_down(pre, x), 6),
+             (first, lambda x: biggan_down(first, x), 3)]
+    for ours, theirs, cin in cases:
+        for m in (up, pre, first):
+            m.eval()  # spectral norm without its power iteration: the same weights in both calls
+        x = torch.randn(2, cin, size, size, dtype=torch.float64, requires_grad=True)
+        a, b = ours(x), theirs(x)
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+        ga = torch.autograd.grad(a.square().sum(), x)[0]
+        gb = torch.autograd.grad(b.square().sum(), x)[0]
+        torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
 
 
 def test_trains_resumes_exactly_and_defaults_to_brock_settings(data, tmp_path):
