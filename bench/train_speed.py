@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -206,8 +207,63 @@ def main() -> None:
         eff = achieved / peak
         print(f"efficiency of cgan step vs {name} peak: {eff:.2f}  (goal >= 0.85: {'met' if eff >= 0.85 else 'MISSED'})")
     print(f"batch assembly: {t_batch * 1e3:.2f} ms per batch = {t_batch / t_ours:.1%} of a step")
+    conv_rate, conv_share = conv_ceiling(ours_fn, dev)
+    print(f"the step's convolutions alone, each timed at its own shape (forward + backward): {conv_rate:.1f} GFLOP/s "
+          f"= {conv_rate / conv:.2f} of the conv peak; they are {conv_share:.0%} of the step's FLOPs")
     if a.profile:
         profile(ours_fn, dev, a.iters)
+
+
+def _pair(v) -> tuple[int, int]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+class _ConvCalls(TorchFunctionMode):
+    """Counts a step's 2-D convolutions by what sets their speed: shapes, stride, padding, the dtype autocast
+    runs them in, the layout, and which gradients autograd will ask of them."""
+
+    def __init__(self, device: torch.device) -> None:
+        super().__init__()
+        self.device, self.calls = device, {}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.conv2d:
+            x, w = args[0], args[1]
+            stride = kwargs.get("stride", args[3] if len(args) > 3 else 1)
+            padding = kwargs.get("padding", args[4] if len(args) > 4 else 0)
+            auto = torch.is_autocast_enabled(self.device.type)
+            key = (tuple(x.shape), tuple(w.shape), _pair(stride), _pair(padding),
+                   torch.get_autocast_dtype(self.device.type) if auto else x.dtype,
+                   x.is_contiguous(memory_format=torch.channels_last),
+                   *(t.requires_grad and torch.is_grad_enabled() for t in (x, w)))
+            self.calls[key] = self.calls.get(key, 0) + 1
+        return func(*args, **kwargs)
+
+
+def conv_ceiling(step, device: torch.device) -> tuple[float, float]:
+    """What the step's convolutions reach by themselves: every conv2d call of one step recorded, each
+    distinct call timed alone, forward and the backward it needs, at the step's dtype and layout. The step
+    cannot beat this rate; the rest of its time is the other operators.
+    Returns (GFLOP/s over all calls, the calls' share of the step's FLOPs)."""
+    with FlopCounterMode(display=False) as fc, _ConvCalls(device) as rec:
+        step()
+    total_flops, total_s = 0.0, 0.0
+    for (xs, ws, stride, pad, dtype, cl, grad_in, grad_w), n in rec.calls.items():
+        fmt = torch.channels_last if cl else torch.contiguous_format
+        x = torch.randn(xs, device=device, dtype=dtype).contiguous(memory_format=fmt)
+        w = torch.randn(ws, device=device, dtype=dtype).contiguous(memory_format=fmt)
+        gy = torch.randn_like(F.conv2d(x, w, stride=stride, padding=pad))
+        flops = 2 * gy.numel() * ws[1] * ws[2] * ws[3] * (1 + grad_in + grad_w)  # forward and the gradients asked for
+
+        def one() -> None:
+            F.conv2d(x, w, stride=stride, padding=pad)
+            torch.ops.aten.convolution_backward(gy, x, w, [ws[0]], list(stride), list(pad), [1, 1], False, [0, 0], 1,
+                                                [grad_in, grad_w, grad_w])
+
+        total_flops += n * flops
+        total_s += n * min(timed(one, 2, device, warmup=1) for _ in range(2))
+    return total_flops / total_s / 1e9, total_flops / fc.get_total_flops()
 
 
 def profile(step, device: torch.device, iters: int, rows: int = 25) -> None:
