@@ -73,17 +73,17 @@ def test_blocks_compute_biggans_order_of_operations(size):
         h = F.avg_pool2d(block.conv2(F.relu(block.conv1(F.relu(x) if block.pre else x))), 2)
         return h + (F.avg_pool2d(block.skip(x), 2) if block.pre else block.skip(F.avg_pool2d(x, 2)))
 
-    cases = [(lambda x: up(x, y), biggan_up, 6), (pre, lambda x: biggan_down(pre, x), 6),
-             (first, lambda x: biggan_down(first, x), 3)]
-    for ours, theirs, cin in cases:
-        for m in (up, pre, first):
-            m.eval()  # spectral norm without its power iteration: the same weights in both calls
+    for m in (up, pre, first):
+        m.eval()  # spectral norm without its power iteration: the same weights in both calls
+    cases = [(up, lambda x: up(x, y), biggan_up, 6), (pre, pre, lambda x: biggan_down(pre, x), 6),
+             (first, first, lambda x: biggan_down(first, x), 3)]
+    for block, ours, theirs, cin in cases:
         x = torch.randn(2, cin, size, size, dtype=torch.float64, requires_grad=True)
+        wrt = [x, *block.parameters()]  # the input and every weight, the fused kernel's 3x3 one among them
         a, b = ours(x), theirs(x)
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
-        ga = torch.autograd.grad(a.square().sum(), x)[0]
-        gb = torch.autograd.grad(b.square().sum(), x)[0]
-        torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
+        for ga, gb in zip(torch.autograd.grad(a.square().sum(), wrt), torch.autograd.grad(b.square().sum(), wrt)):
+            torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
 
 
 def test_trains_resumes_exactly_and_defaults_to_brock_settings(data, tmp_path):
