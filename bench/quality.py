@@ -157,6 +157,15 @@ def main() -> None:
           f"{a.inception_ref_n} real images (fixed sample, not those scored as real); faces over 10 handout grids, "
           "course canvas\n")
     rows = []
+    # Every model is found before the first is measured (tens of minutes each): the shell expands only
+    # a leading ~, so ~ after a comma is expanded here.
+    models = [str(Path(m).expanduser()) for m in a.models.split(",") if m]
+    if a.runs:
+        models += [str(p) for p in sorted(Path(a.runs).glob("*/checkpoint.pt"))]
+    paths = [resolve_checkpoint(m) for m in models]
+    missing = [m for m, path in zip(models, paths) if not path.is_file()]
+    if missing:
+        sys.exit(f"quality.py: no such checkpoint: {', '.join(missing)}")
     t0 = time.time()
     if not a.no_real:
         def real_fn(t, n, s):
@@ -167,11 +176,7 @@ def main() -> None:
         real_row = measure(real_fn, tags_grid, clf, det, a.n, inception_ref, a.inception_n)
         rows.append({"name": "real images", "model": f"{extra.name}{', held-out' if own_data else ''} (ceiling)",
                      **real_row})
-    models = [m for m in a.models.split(",") if m]
-    if a.runs:
-        models += [str(p) for p in sorted(Path(a.runs).glob("*/checkpoint.pt"))]
-    for m in models:
-        path = resolve_checkpoint(m)
+    for m, path in zip(models, paths):
         name = Path(m).parent.name if m.endswith("checkpoint.pt") else m
 
         G, cond, _ = load_generator(path)  # once: measure() samples it 11 times
