@@ -92,9 +92,12 @@ def main(ckpt: str, tags_file: str, train_ckpt: str | None) -> None:
     print(f"torch {torch.__version__}, native CPU capability {torch.backends.cpu.get_cpu_capability()}")
     print("1. the three outputs against samples/*_original.png (one process per ISA setting):")
     want = original_shas()
-    for env, variant, shas in matrix():
+    rows, skipped = matrix()
+    for env, variant, shas in rows:
         same = " ".join(f"{n} {'identical' if s == want[n] else 'DIFFERENT'}" for n, s in shas.items())
         print(f"  {env:32s} {variant:22s} {same}")
+    for env, why in skipped:
+        print(f"  {env:32s} not run: {why}")
     print(f"2. why ({ckpt}, handout grid, {len(isa_settings())} ISA settings x mkldnn on/off):")
     spread(ckpt, tags_file)
     print(f"  warning threshold: {PORTABLE_MARGIN:g} levels")

@@ -5,7 +5,7 @@ instruction set ATen and oneDNN pick, whether oneDNN is used at all, and the thr
 can play all of them: ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA are read at start-up (so each setting
 runs in its own process), torch.backends.mkldnn and the thread count are switched inside it.
 
-    python -m cgan.grading.reproduce            # JSON: sha256 of each output, per (mkldnn, threads), this process
+    python -m cgan.grading.reproduce   # JSON: ATen's CPU capability; sha256 of each output per (mkldnn, threads)
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ VARIANTS = [(True, 1), (True, 2), (False, 1), (False, 2)]  # (torch.backends.mkl
 
 def probe(variants: list[tuple[bool, int]] = VARIANTS) -> dict[str, dict[str, str]]:
     """In this process: for each (mkldnn, threads), the sha256 of each output."""
-    result = {}
+    result: dict[str, dict[str, str]] = {}
     for mkldnn, threads in variants:
         torch.backends.mkldnn.enabled = mkldnn
         torch.set_num_threads(threads)
@@ -77,20 +77,43 @@ def isa_settings() -> list[dict[str, str]]:
     return settings
 
 
+def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python: str,
+                   timeout: float) -> tuple[str, int, dict[str, dict[str, str]]]:
+    """In a process started with `env`: ATen's CPU capability, the oneDNN primitives the outputs ran
+    (ONEDNN_VERBOSE lines), and the probe's sha256 per variant."""
+    run_env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
+    run_env.update(env, PYTHONPATH=str(ROOT), ONEDNN_VERBOSE="1")
+    r = subprocess.run([python, "-m", "cgan.grading.reproduce", json.dumps(variants)], env=run_env, cwd=ROOT,
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"{env or 'native'}: probe failed:\n{r.stderr[-2000:]}")
+    lines = r.stdout.splitlines()
+    out = json.loads(lines[-1])
+    return out["capability"], sum(line.startswith("onednn_verbose,v1,primitive,exec") for line in lines), out["variants"]
+
+
 def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.executable,
-           timeout: float = 300) -> list[tuple[str, str, dict[str, str]]]:
-    """(environment setting, in-process variant, sha256 per output) for every setting, one process each."""
-    rows = []
+           timeout: float = 300) -> tuple[list[tuple[str, str, dict[str, str]]], list[tuple[str, str]]]:
+    """(environment setting, in-process variant, sha256 per output) for every setting, one process each,
+    and (setting, why) for each one not run because it cannot change a byte: the ATen level the native
+    process picks anyway, or a oneDNN ISA cap when the native process ran no oneDNN primitive (the
+    float64 outputs never reach oneDNN; each probe counts what it ran, so a change that sends them
+    there brings the caps back)."""
+    rows, skipped = [], []
+    native_capability, onednn_execs = "", 0
     for env in isa_settings():
-        run_env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
-        run_env.update(env, PYTHONPATH=str(ROOT))
-        r = subprocess.run([python, "-m", "cgan.grading.reproduce", json.dumps(variants)], env=run_env, cwd=ROOT, capture_output=True,
-                           text=True, timeout=timeout)
-        if r.returncode != 0:
-            raise RuntimeError(f"{env or 'native'}: probe failed:\n{r.stderr[-2000:]}")
         label = " ".join(f"{k}={v}" for k, v in env.items()) or "native ISA"
-        rows += [(label, variant, shas) for variant, shas in json.loads(r.stdout.splitlines()[-1]).items()]
-    return rows
+        if native_capability and env.get("ATEN_CPU_CAPABILITY", "").lower() == native_capability.lower():
+            skipped.append((label, f"the native process runs ATen at {native_capability} already"))
+            continue
+        if "ONEDNN_MAX_CPU_ISA" in env and not onednn_execs:
+            skipped.append((label, "the native process ran no oneDNN primitive"))
+            continue
+        capability, execs, shas = _probe_process(env, variants, python, timeout)
+        if not env:
+            native_capability, onednn_execs = capability, execs
+        rows += [(label, variant, s) for variant, s in shas.items()]
+    return rows, skipped
 
 
 def original_shas() -> dict[str, str]:
@@ -98,4 +121,5 @@ def original_shas() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(probe([tuple(v) for v in json.loads(sys.argv[1])] if len(sys.argv) > 1 else VARIANTS)))
+    shas = probe([tuple(v) for v in json.loads(sys.argv[1])] if len(sys.argv) > 1 else VARIANTS)
+    print(json.dumps({"capability": torch.backends.cpu.get_cpu_capability(), "variants": shas}))
