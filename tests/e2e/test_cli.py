@@ -52,10 +52,8 @@ def test_bad_tags_file_exit_2_and_nothing_written(ckpt, tmp_path, content, messa
 
 
 def test_generate_without_ckpt_uses_the_release_models(tmp_path):
-    from conftest import ROOT
-
-    tags = ROOT / "hw3" / "testing_tags.txt"
-    for args, name in (([tags], "cgan"), ([], "gan"), (["--text", "blue hair, red eyes", "--n", 2], "sentence")):
+    tags = write(tmp_path / "tags.txt", "1,blue hair gray eyes\n2,red hair green eyes\n3,white hair aqua eyes\n")
+    for args, name in (([tags], "cgan"), (["--n", 3], "gan"), (["--text", "blue hair, red eyes", "--n", 2], "sentence")):
         a, b = tmp_path / f"{name}-default.png", tmp_path / f"{name}.png"
         assert run("generate", *args, "-o", a).exit_code == 0
         assert run("generate", *args, "--ckpt", name, "-o", b).exit_code == 0
