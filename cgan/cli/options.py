@@ -31,6 +31,8 @@ HELP = {
     "kl_weight": "Sentences: weight of the conditioning-augmentation KL term (its codes start at unit scale, so "
                  "the KL starts near 60; at 1.0 a short test run stayed grey).",
     "n_critic": "wgan-gp: critic steps per G step.",
+    "d_steps": "gan, hinge, acgan: D steps (each on its own batch) per G step, for a D that must keep up with a "
+               "trained G (--init-from); --max-steps counts D steps; may change on --resume.",
     "spectral_norm": "Spectral normalisation on every D weight (replaces D's batch norm).",
     "diffaug": "DiffAugment policies for D's inputs: translation, cutout or translation,cutout "
                "(no colour: tags are colours).",

@@ -40,7 +40,7 @@ def _threads(n: int | None) -> None:
                    "per image); repeat to train on several tagged folders as one set.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
 @dataclass_options(TrainOptions, "arch cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
-                                 "kl_weight n_critic spectral_norm diffaug latent_codes init_from d_warmup device tensorboard "
+                                 "kl_weight n_critic d_steps spectral_norm diffaug latent_codes init_from d_warmup device tensorboard "
                                  + RUN_CONTROL,
                    lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp].")
 @THREADS

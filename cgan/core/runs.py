@@ -36,11 +36,12 @@ ADJUSTABLE = {
     "ema": (lambda old, new: not old and bool(new), "adding an EMA of G (decay {})"),
     "mode_seeking": (lambda old, new: True, "mode-seeking weight {}"),
     "precision": (lambda old, new: True, "precision {}"),
+    "d_steps": (lambda old, new: True, "{} D steps per G step"),
 }
 
 
 # What a setting was in runs from before it existed.
-ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32"}
+ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32", "d_steps": 1}
 
 
 def resume_config(saved: dict, new: dict, keys: tuple[str, ...], step: int, path: Path,

@@ -31,6 +31,7 @@ class TrainOptions:
     ema: float = 0.0
     flip: bool = False
     n_critic: int = 5
+    d_steps: int = 1  # gan, hinge, acgan: D updates (each on its own batch) per G update
     gp_weight: float = 10.0
     spectral_norm: bool = False
     diffaug: str = ""  # DiffAugment policies, e.g. "translation,cutout"
@@ -77,10 +78,11 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         "precision": opts.precision,
         **({"latent_codes": [len(HAIR_COLORS), len(EYE_COLORS)]} if opts.latent_codes else {}),
         **({"d_warmup": opts.d_warmup} if opts.d_warmup else {}),
+        "d_steps": opts.d_steps,
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
            if cond.kind == "sentence" else {}),
     }
 
 
 RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
-               "mode_seeking", "precision", "latent_codes")
+               "mode_seeking", "precision", "latent_codes", "d_steps")

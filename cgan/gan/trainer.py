@@ -66,8 +66,8 @@ class Trainer:
         real = real.contiguous(memory_format=self.memory_format)
         c = self.cond.encode(*labels) if self.cond.conditional else None
         z = torch.randn(real.shape[0], G.z_dim, device=self.device)
-        do_g = (loss != "wgan-gp" or self.step_count % self.cfg["n_critic"] == 0) and \
-            self.step_count >= self.cfg.get("d_warmup", 0)
+        every = self.cfg["n_critic"] if loss == "wgan-gp" else self.cfg.get("d_steps", 1)
+        do_g = self.step_count % every == 0 and self.step_count >= self.cfg.get("d_warmup", 0)
         with torch.set_grad_enabled(do_g), self._amp():
             fake = self.Gd(z, c)
             kl = G.text.kl if self.cfg.get("ca_dim") else None

@@ -150,6 +150,23 @@ def test_wgan_resumed_between_g_steps_is_not_a_nan_failure(data, tmp_path):
     assert load_run(ckpt)["step"] == 9
 
 
+def test_d_steps_update_g_once_per_that_many_d_steps_and_may_change_on_resume(data, tmp_path):
+    s = load_run(quick_train(data, tmp_path / "r", loss="hinge", max_steps=2, d_steps=3))
+    assert s["config"]["d_steps"] == 3
+    t = Trainer(s["config"])
+    t.load_state(s)
+    real, tags = torch.rand(8, 3, 64, 64) * 2 - 1, torch.zeros(8, dtype=torch.long)
+    moved = []
+    for _ in range(5):  # steps 2..6
+        g, d = ([p.detach().clone() for p in m.parameters()] for m in (t.G, t.D))
+        t.step(real, tags, tags)
+        assert not all(torch.equal(a, b) for a, b in zip(d, t.D.parameters()))  # D learns every step
+        moved.append(not all(torch.equal(a, b) for a, b in zip(g, t.G.parameters())))
+    assert moved == [False, True, False, False, True]  # G only at steps 3 and 6
+    r = load_run(quick_train(data, tmp_path / "r", loss="hinge", max_steps=4, epochs=2, resume=True))
+    assert r["config"]["d_steps"] == 1 and r["config"]["d_steps_from_step"] == 2
+
+
 @pytest.mark.parametrize("loss", ["gan", "acgan", "wgan-gp"])
 def test_bf16_autocast_trains_with_fp32_weights(data, tmp_path, loss):
     """--precision bf16 (meant for GPUs) runs on the CPU too: the forward passes in bf16, the weights,
