@@ -77,6 +77,11 @@ def isa_settings() -> list[dict[str, str]]:
     return settings
 
 
+def onednn_execs(stdout: str) -> int:
+    """How many oneDNN primitives a process started with ONEDNN_VERBOSE=1 executed, from its stdout."""
+    return sum(line.startswith("onednn_verbose,v1,primitive,exec") for line in stdout.splitlines())
+
+
 def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python: str,
                    timeout: float) -> tuple[str, int, dict[str, dict[str, str]]]:
     """In a process started with `env`: ATen's CPU capability, the oneDNN primitives the outputs ran
@@ -87,9 +92,8 @@ def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise RuntimeError(f"{env or 'native'}: probe failed:\n{r.stderr[-2000:]}")
-    lines = r.stdout.splitlines()
-    out = json.loads(lines[-1])
-    return out["capability"], sum(line.startswith("onednn_verbose,v1,primitive,exec") for line in lines), out["variants"]
+    out = json.loads(r.stdout.splitlines()[-1])
+    return out["capability"], onednn_execs(r.stdout), out["variants"]
 
 
 def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.executable,
@@ -100,18 +104,18 @@ def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.execut
     float64 outputs never reach oneDNN; each probe counts what it ran, so a change that sends them
     there brings the caps back)."""
     rows, skipped = [], []
-    native_capability, onednn_execs = "", 0
+    native_capability, native_execs = "", 0
     for env in isa_settings():
         label = " ".join(f"{k}={v}" for k, v in env.items()) or "native ISA"
         if native_capability and env.get("ATEN_CPU_CAPABILITY", "").lower() == native_capability.lower():
             skipped.append((label, f"the native process runs ATen at {native_capability} already"))
             continue
-        if "ONEDNN_MAX_CPU_ISA" in env and not onednn_execs:
+        if "ONEDNN_MAX_CPU_ISA" in env and not native_execs:
             skipped.append((label, "the native process ran no oneDNN primitive"))
             continue
         capability, execs, shas = _probe_process(env, variants, python, timeout)
         if not env:
-            native_capability, onednn_execs = capability, execs
+            native_capability, native_execs = capability, execs
         rows += [(label, variant, s) for variant, s in shas.items()]
     return rows, skipped
 

@@ -3,9 +3,25 @@ on every machine). Each ISA setting is read by torch at start-up, so each runs i
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from cgan.grading.reproduce import isa_settings, matrix, original_shas
+from cgan.grading.reproduce import isa_settings, matrix, onednn_execs, original_shas
+
+CONV = "import torch; torch.backends.mkldnn.enabled = {}; torch.nn.functional.conv2d(torch.randn(8, 64, 32, 32), torch.randn(64, 64, 3, 3))"
+
+
+def test_onednn_primitives_are_counted_where_they_run():
+    """The oneDNN caps are set aside only while the native probe counts no primitive: the count must
+    see this torch's oneDNN at work (an fp32 convolution) and see none with it switched off."""
+    def count(mkldnn: bool) -> int:
+        r = subprocess.run([sys.executable, "-c", CONV.format(mkldnn)], env={**os.environ, "ONEDNN_VERBOSE": "1"},
+                           capture_output=True, text=True, check=True)
+        return onednn_execs(r.stdout)
+    assert count(True) >= 1 and count(False) == 0
 
 
 @pytest.mark.slow
