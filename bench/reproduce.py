@@ -13,7 +13,6 @@ cannot run here (no GPU, no training checkpoint) prints why instead of a figure.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from cgan.gan.build import (  # noqa: E402
 )
 from cgan.gan.conditioning import Conditioning  # noqa: E402
 from cgan.gan.sampling import generate, noise, tag_seeds  # noqa: E402
-from cgan.grading.reproduce import isa_settings, matrix, original_shas  # noqa: E402
+from cgan.grading.reproduce import isa_environment, isa_settings, matrix, original_shas  # noqa: E402
 from cgan.release.export import export_generator  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
 
@@ -71,8 +70,7 @@ def spread(ckpt: str, tags_file: str) -> None:
             for mkldnn, threads in ((True, 1), (False, 2)):
                 out = f"{tmp}/{k}-{int(mkldnn)}"
                 code = _LEVELS_SCRIPT.format(root=str(ROOT), mkldnn=mkldnn, threads=threads, out=out, ckpt=ckpt, tags=tags_file)
-                run_env = {x: v for x, v in os.environ.items() if x not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
-                subprocess.run([sys.executable, "-c", code], env={**run_env, **env}, check=True, capture_output=True)
+                subprocess.run([sys.executable, "-c", code], env=isa_environment(env), check=True, capture_output=True)
                 label = (" ".join(f"{a}={b}" for a, b in env.items()) or "native") + f", mkldnn {'on' if mkldnn else 'off'}"
                 runs[label] = {d: np.load(f"{out}-{d}.npy") for d in ("float64", "float32")}
     for d in ("float64", "float32"):

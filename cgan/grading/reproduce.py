@@ -77,6 +77,18 @@ def isa_settings() -> list[dict[str, str]]:
     return settings
 
 
+ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
+
+
+def isa_environment(setting: dict[str, str]) -> dict[str, str]:
+    """This process's environment with `setting` as the only ISA choice (none: the native one)."""
+    return {**{k: v for k, v in os.environ.items() if k not in ISA_VARIABLES}, **setting}
+
+
+def setting_label(setting: dict[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in setting.items()) or "native ISA"
+
+
 def onednn_execs(stdout: str) -> int:
     """How many oneDNN primitives a process started with ONEDNN_VERBOSE=1 executed, from its stdout."""
     return sum(line.startswith("onednn_verbose,v1,primitive,exec") for line in stdout.splitlines())
@@ -86,8 +98,7 @@ def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python
                    timeout: float) -> tuple[str, int, dict[str, dict[str, str]]]:
     """In a process started with `env`: ATen's CPU capability, the oneDNN primitives the outputs ran
     (ONEDNN_VERBOSE lines), and the probe's sha256 per variant."""
-    run_env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
-    run_env.update(env, PYTHONPATH=str(ROOT), ONEDNN_VERBOSE="1")
+    run_env = {**isa_environment(env), "PYTHONPATH": str(ROOT), "ONEDNN_VERBOSE": "1"}
     r = subprocess.run([python, "-m", "cgan.grading.reproduce", json.dumps(variants)], env=run_env, cwd=ROOT,
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
@@ -106,7 +117,7 @@ def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.execut
     rows, skipped = [], []
     native_capability, native_execs = "", 0
     for env in isa_settings():
-        label = " ".join(f"{k}={v}" for k, v in env.items()) or "native ISA"
+        label = setting_label(env)
         if native_capability and env.get("ATEN_CPU_CAPABILITY", "").lower() == native_capability.lower():
             skipped.append((label, f"the native process runs ATen at {native_capability} already"))
             continue

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cgan.grading.reproduce import isa_settings, matrix, onednn_execs, original_shas
+from cgan.grading.reproduce import isa_settings, matrix, onednn_execs, original_shas, setting_label
 
 CONV = "import torch; torch.backends.mkldnn.enabled = {}; torch.nn.functional.conv2d(torch.randn(8, 64, 32, 32), torch.randn(64, 64, 3, 3))"
 
@@ -28,7 +28,7 @@ def test_onednn_primitives_are_counted_where_they_run():
 def test_originals_come_out_again_under_every_setting():
     rows, skipped = matrix(variants=[(True, 1), (False, 2)])
     ran = {env for env, _, _ in rows}
-    settings = {" ".join(f"{k}={v}" for k, v in env.items()) or "native ISA" for env in isa_settings()}
+    settings = {setting_label(env) for env in isa_settings()}
     # Every setting is run or set aside for a reason that means it cannot change a byte; the native and
     # the lowest ATen level always run, in both variants.
     assert ran | {label for label, _ in skipped} == settings and not ran & {label for label, _ in skipped}
