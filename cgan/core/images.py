@@ -19,7 +19,9 @@ GRID_COLS = 5
 
 def to_input(images: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """NHWC uint8 -> NCHW float in [-1, 1], the generator's range (to_uint8's inverse)."""
-    return batch_to_input(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2), dtype)
+    # A read-only array (an upload's, a memory map's) is copied: torch warns on wrapping one.
+    images = np.ascontiguousarray(images) if images.flags.writeable else np.array(images)
+    return batch_to_input(torch.from_numpy(images).permute(0, 3, 1, 2), dtype)
 
 
 def batch_to_input(images: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -62,7 +62,7 @@ def gather(out: Path, docs: dict[str, dict | None], parts: tuple[str, ...],
     rows = [_row(name, doc, parts) for name, doc in docs.items()]
     df = pd.DataFrame(rows)
     df["points"] = sum(df[f"points_{k}"] for k in parts)
-    df["similar_to"] = df["student"].map(similar).fillna("")
+    df["similar_to"] = [similar.get(name, "") for name in df["student"]]
     for k in parts:
         col = f"{k}_exit_code"
         if col in df.columns:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from cgan.core.images import (
     png_bytes,
     save_grid,
     split_grid,
+    to_input,
     to_uint8,
 )
 
@@ -47,3 +50,13 @@ def test_png_is_deterministic_and_rgb(tmp_path):
     with Image.open(tmp_path / "a.png") as im:
         assert im.size == (320, 320) and im.mode == "RGB"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]  # no temp files left
+
+
+def test_to_input_takes_a_read_only_array_without_warning():
+    """Uploads and memory maps arrive read-only; torch warns when it wraps one, so it is copied."""
+    images = np.full((2, 4, 4, 3), 255, np.uint8)
+    images.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = to_input(images)
+    assert x.shape == (2, 3, 4, 4) and float(x.min()) == 1.0

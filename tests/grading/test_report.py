@@ -1,6 +1,7 @@
 import re
 import shutil
 import subprocess
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,9 @@ import pytest
 from cgan.core.images import make_grid, png_bytes
 from cgan.core.tags import read_testing_tags
 from cgan.grading.feedback import write_feedback
+from cgan.grading.gather import NOT_GRADED, gather
 from cgan.grading.pages import write_figures
+from cgan.grading.parts import PARTS
 from cgan.grading.report import write_report
 
 from conftest import ROOT
@@ -90,3 +93,14 @@ def test_pages_render_in_a_browser(tmp_path, page):
     loaded = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
     assert loaded and loaded.group(1) == loaded.group(2) and int(loaded.group(2)) >= 3, loaded
     assert shot.stat().st_size > 20000
+
+
+def test_gather_without_copies_warns_nothing(tmp_path):
+    """A class with no copy pairs (here: nobody graded yet) fills similar_to with blanks; pandas warns when
+    a float column of NaNs is filled with strings, and a warning here is a future error."""
+    tags = read_testing_tags(ROOT / "hw3" / "testing_tags.txt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = gather(tmp_path, {"alice": None, "bob": None}, tuple(PARTS), tags, None)
+    assert df["similar_to"].tolist() == ["", ""]
+    assert set(pd.read_csv(tmp_path / "grades.csv")["verdict_cgan"]) == {NOT_GRADED}
