@@ -38,7 +38,8 @@ HELP = {
                "(no colour: tags are colours).",
     "latent_codes": "biggan, --cond none: G reads a hair and an eye code (12 x 11, learned embeddings) from its "
                     "first two noise components, so a --cond multi G's weights can start it (--init-from); no tags are read.",
-    "init_from": "Start G (and its EMA) from this generator checkpoint or release name (a new run; D starts afresh).",
+    "init_from": "Start G (and its EMA) from this checkpoint or release name (a new run); D too where the file keeps "
+                 "one that fits (a run's checkpoint, a release exported with --keep-d), else D starts afresh.",
     "d_warmup": "Steps in which only D learns, so a G started from another run meets a D that knows the data.",
     "device": "cpu, cuda, cuda:1, ... or auto.",
     "max_steps": "Stop after this many steps (the last epoch is cut short).",

@@ -17,17 +17,20 @@ from cgan.release.manifest import fetch, load_manifest, register
 @click.argument("src", type=click.Path(path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path))
 @click.option("--fp16/--fp32", default=True, show_default=True, help="Store the weights as float16 (half the size).")
+@click.option("--keep-d", is_flag=True, help="Also keep the discriminator (about the G's size again), so that "
+              "`cgan train --init-from` trains on with it instead of a fresh one.")
 @click.option("--name", default=None, help="Also add/replace this entry in release/manifest.json (sha256, size, config).")
 @click.option("--url", default=None, help="With --name: where the file will be hosted for `cgan download`.")
-def export(src: Path, dst: Path, fp16: bool, name: str | None, url: str | None) -> None:
+def export(src: Path, dst: Path, fp16: bool, keep_d: bool, name: str | None, url: str | None) -> None:
     """Write a generator-only checkpoint (the EMA weights when kept) for release; also for transfer runs.
 
     \b
     Examples:
       cgan export runs/ac32/checkpoint.pt release/cgan.pt
       cgan export runs/ac32/checkpoint.pt release/cgan.pt --name cgan
+      cgan export runs/big32/checkpoint.pt release/cgan.pt --keep-d --name cgan
     """
-    out = export_generator(src, dst, fp16=fp16)
+    out = export_generator(src, dst, fp16=fp16, keep_d=keep_d)
     log(f"wrote {dst}: {dst.stat().st_size} bytes, sha256 {sha256_file(dst)}")
     if name:
         register(name, dst, manifest_info(out, url))

@@ -115,7 +115,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
             raise CganError(f"{ckpt_path}: a run already exists here; pass --resume to continue it or choose another --out")
         trainer = Trainer(cfg, device, dd)
         if opts.init_from:
-            _start_from(trainer, Path(opts.init_from), log)
+            cfg["init_from_d"] = start_from(trainer, Path(opts.init_from), log)
     if dd.on:  # same weights on every rank (DDP broadcast rank 0's), but each rank its own noise
         torch.manual_seed(opts.seed * 1_000_003 + trainer.step_count * 1009 + dd.rank)
         log(f"torchrun: {dd.world} processes on {device.split(':')[0]}, {dd.world} x {cfg['batch_size']} images a step")
@@ -181,15 +181,24 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
     return ckpt_path
 
 
-def _start_from(trainer: Trainer, path: Path, log: Callable[[str], None]) -> None:
-    """G (and its EMA) start from another run's sampling weights; D, the optimisers and the step count
-    start afresh (release files keep no D)."""
+def start_from(trainer: Trainer, path: Path, log: Callable[[str], None]) -> bool:
+    """G (and its EMA) start from another run's sampling weights; so does D where the file keeps one of
+    the same shapes (a run's checkpoint, a release exported with --keep-d): a D trained afresh against a
+    finished G makes it worse (README). The optimisers and the step count start afresh. Returns whether
+    D was loaded."""
     obj = load_run(path)
     load_weights(trainer.G, sampling_state(obj), path)
     trainer.G.train()
     if trainer.G_ema is not None:
         trainer.G_ema.load_state_dict(trainer.G.state_dict())
-    log(f"G started from {path} (its step {obj.get('step', '?')}); D starts afresh")
+    own = trainer.D.state_dict()
+    theirs = obj.get("D") or {}
+    fits = bool(theirs) and theirs.keys() == own.keys() and all(theirs[k].shape == v.shape for k, v in own.items())
+    if fits:
+        load_weights(trainer.D, theirs, path).train()
+    why = "its D too" if fits else ("D starts afresh (its D has other shapes)" if theirs else "D starts afresh (it keeps no D)")
+    log(f"G started from {path} (its step {obj.get('step', '?')}); {why}")
+    return fits
 
 
 def _preview(cond) -> tuple[list[int], list | None, torch.Tensor | None]:

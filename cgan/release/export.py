@@ -8,17 +8,24 @@ from cgan.core.checkpoint_io import FORMAT_VERSION, load_checkpoint, sampling_st
 from cgan.core.errors import CganError
 
 
-def export_generator(src: str | Path, dst: str | Path, fp16: bool = True) -> dict:
+def export_generator(src: str | Path, dst: str | Path, fp16: bool = True, keep_d: bool = False) -> dict:
     """Write a generator-only release checkpoint (EMA weights if present) and return what it wrote. Any
-    architecture with generator weights: the file keeps its config, so it loads as its own kind."""
+    architecture with generator weights: the file keeps its config, so it loads as its own kind. With
+    `keep_d`, the discriminator too, so that `cgan train --init-from` can go on training it."""
     obj = load_checkpoint(src, arch=None)
     if "G" not in obj:
         raise CganError(f"{src}: holds no generator weights (architecture {obj['config'].get('arch')!r})")
-    state = sampling_state(obj)
-    if fp16:
-        state = {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}
-    out = {"format_version": FORMAT_VERSION, "kind": "generator", "config": obj["config"], "G": state,
-           "epoch": obj.get("epoch", 0), "step": obj.get("step", 0), "data": obj.get("data", {})}
+    if keep_d and "D" not in obj:
+        raise CganError(f"{src}: keeps no discriminator to export (a release file? export from the run's checkpoint)")
+
+    def cast(state: dict) -> dict:
+        return {k: (v.half() if fp16 and v.is_floating_point() else v) for k, v in state.items()}
+
+    out = {"format_version": FORMAT_VERSION, "kind": "generator", "config": obj["config"],
+           "G": cast(sampling_state(obj)), "epoch": obj.get("epoch", 0), "step": obj.get("step", 0),
+           "data": obj.get("data", {})}
+    if keep_d:
+        out["D"] = cast(obj["D"])
     save_checkpoint(out, dst)
     return out
 

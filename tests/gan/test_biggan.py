@@ -14,6 +14,7 @@ from cgan.core.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.gan.biggan import BigGenerator, DownBlock, ProjectionDiscriminator, UpBlock, code_edges
 from cgan.gan.build import generator_from_checkpoint, load_run
+from cgan.gan.loop import start_from
 from cgan.gan.trainer import Trainer
 
 from helpers import load, quick_train
@@ -134,6 +135,7 @@ def test_latent_codes_start_an_unconditional_run_from_a_tag_model(data, tmp_path
     start = load_run(quick_train(data, tmp_path / "u0", **kw, init_from=str(tagged), d_warmup=2, max_steps=2))
     src = load_run(tagged)
     assert start["config"]["init_from"] == str(tagged) and start["config"]["latent_codes"] == [12, 11]
+    assert start["config"]["init_from_d"] is False  # the tag model's D has a projection head this one lacks
     # No G step yet: its average is the tag model's average, and so are G's weights (the forward passes
     # that made D's fakes moved only its buffers: power iteration, batch-norm statistics).
     weights = [k for k in src["G_ema"] if k.endswith(".original") or k.endswith("text.weight")]
@@ -168,3 +170,31 @@ def test_latent_codes_start_an_unconditional_run_from_a_tag_model(data, tmp_path
     assert plain["config"].get("latent_codes") is None
     with pytest.raises(CganError, match="--latent-codes"):
         quick_train(data, tmp_path / "u4", arch="biggan", loss="hinge", cond="multi", latent_codes=True)
+
+
+def test_init_from_trains_on_with_the_files_discriminator(data, tmp_path):
+    """A D trained afresh against a finished G makes it worse (README), so --init-from takes the file's D
+    where it has one that fits: a run's checkpoint, or a release exported with --keep-d."""
+    kw = dict(arch="biggan", loss="hinge", cond="multi", base_channels=8, ema=0.99)
+    src_path = quick_train(data, tmp_path / "src", **kw, max_steps=3)
+    src = load_run(src_path)
+    run = CliRunner().invoke
+    files = {"plain.pt": [], "with_d32.pt": ["--keep-d", "--fp32"], "with_d.pt": ["--keep-d"]}
+    for name, args in files.items():
+        dst = tmp_path / name
+        r = run(cli, ["export", str(src_path), str(dst), *args])
+        assert r.exit_code == 0, r.output
+        trainer = Trainer(src["config"])
+        before = {k: v.clone() for k, v in trainer.D.state_dict().items()}
+        assert start_from(trainer, dst, log=lambda m: None) == bool(args)
+        after = trainer.D.state_dict()
+        want = before if not args else {k: v.float() for k, v in load_run(dst)["D"].items()}
+        assert all(torch.equal(after[k], want[k]) for k in after)
+        if "--fp32" in args:
+            assert all(torch.equal(after[k], src["D"][k]) for k in after)
+    assert load_run(tmp_path / "plain.pt").get("D") is None
+    assert (tmp_path / "with_d.pt").stat().st_size < (tmp_path / "with_d32.pt").stat().st_size
+    r = run(cli, ["export", str(tmp_path / "plain.pt"), str(tmp_path / "again.pt"), "--keep-d"])
+    assert r.exit_code != 0 and "keeps no discriminator" in r.output and not (tmp_path / "again.pt").exists()
+    moved = load_run(quick_train(data, tmp_path / "on", **kw, init_from=str(tmp_path / "with_d.pt"), max_steps=1))
+    assert moved["config"]["init_from_d"] is True
