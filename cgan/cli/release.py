@@ -22,7 +22,8 @@ from cgan.release.manifest import fetch, load_manifest, register
 @click.option("--name", default=None, help="Also add/replace this entry in release/manifest.json (sha256, size, config).")
 @click.option("--url", default=None, help="With --name: where the file will be hosted for `cgan download`.")
 def export(src: Path, dst: Path, fp16: bool, keep_d: bool, name: str | None, url: str | None) -> None:
-    """Write a generator-only checkpoint (the EMA weights when kept) for release; also for transfer runs.
+    """Write a release checkpoint: the generator (the EMA weights when kept), with --keep-d the discriminator too.
+    Also for transfer runs.
 
     \b
     Examples:
