@@ -17,7 +17,8 @@ from cgan.release.manifest import fetch, load_manifest, register
 @click.argument("src", type=click.Path(path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path))
 @click.option("--fp16/--fp32", default=True, show_default=True, help="Store the weights as float16 (half the size).")
-@click.option("--keep-d", is_flag=True, help="Also keep the discriminator (about the G's size again), so that "
+@click.option("--keep-d", is_flag=True, help="Also keep the discriminator (half the G's size again for the "
+              "BigGAN-style family), so that "
               "`cgan train --init-from` trains on with it instead of a fresh one.")
 @click.option("--name", default=None, help="Also add/replace this entry in release/manifest.json (sha256, size, config).")
 @click.option("--url", default=None, help="With --name: where the file will be hosted for `cgan download`.")
