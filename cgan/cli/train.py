@@ -42,7 +42,8 @@ def _threads(n: int | None) -> None:
 @dataclass_options(TrainOptions, "arch cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
                                  "kl_weight n_critic d_steps spectral_norm diffaug latent_codes init_from d_warmup device tensorboard "
                                  + RUN_CONTROL,
-                   lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp].")
+                   lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp; biggan: G 1e-4, D 4x]; may change on "
+                      "--resume (a lower rate to finish a run).")
 @THREADS
 @CACHE
 def train(data_dirs: tuple[Path, ...], out: Path, threads: int | None, cache: bool, **options) -> None:

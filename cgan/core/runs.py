@@ -31,12 +31,15 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: f
 
 
 # Settings a resumed run may change, with the note it logs: adding an EMA to a run without one
-# changes nothing already trained (the average starts from the resumed G); a loss weight may change.
+# changes nothing already trained (the average starts from the resumed G); a loss weight or a learning
+# rate may change.
 ADJUSTABLE = {
     "ema": (lambda old, new: not old and bool(new), "adding an EMA of G (decay {})"),
     "mode_seeking": (lambda old, new: True, "mode-seeking weight {}"),
     "precision": (lambda old, new: True, "precision {}"),
     "d_steps": (lambda old, new: True, "{} D steps per G step"),
+    "lr": (lambda old, new: True, "G learning rate {}"),
+    "lr_d": (lambda old, new: True, "D learning rate {}"),
 }
 
 

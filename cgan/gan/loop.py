@@ -36,6 +36,7 @@ from cgan.gan.options import (
     CHECKPOINT,
     LOSS_COLUMNS,
     LOSSES,
+    LR_KEYS,
     RESUME_KEYS,
     TrainOptions,
     model_config,
@@ -105,7 +106,8 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
     start_epoch = 0
     if opts.resume and ckpt_path.exists():
         saved = load_run(ckpt_path)
-        cfg = resume_config(saved["config"], cfg, RESUME_KEYS, saved["step"], ckpt_path, log)
+        keys = RESUME_KEYS + (LR_KEYS if opts.lr is not None else ())
+        cfg = resume_config(saved["config"], cfg, keys, saved["step"], ckpt_path, log)
         trainer = Trainer(cfg, device, dd)
         trainer.load_state(saved)
         start_epoch = saved["epoch"]

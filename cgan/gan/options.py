@@ -86,3 +86,4 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
 
 RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
                "mode_seeking", "precision", "latent_codes", "d_steps")
+LR_KEYS = ("lr", "lr_d")  # compared on --resume only when --lr is given; otherwise the run keeps its own

@@ -182,6 +182,10 @@ class Trainer:
         self.D.load_state_dict(s["D"])
         self.opt_G.load_state_dict(s["opt_G"])
         self.opt_D.load_state_dict(s["opt_D"])
+        # The optimisers' saved rates give way to the config's: a run resumed with another --lr.
+        for opt, lr in ((self.opt_G, self.cfg["lr"]), (self.opt_D, self.cfg.get("lr_d", self.cfg["lr"]))):
+            for group in opt.param_groups:
+                group["lr"] = lr
         if self.G_ema is not None:
             # A run resumed with --ema added starts its average from the resumed G.
             self.G_ema.load_state_dict(s["G_ema"] if "G_ema" in s else s["G"])

@@ -167,6 +167,19 @@ def test_d_steps_update_g_once_per_that_many_d_steps_and_may_change_on_resume(da
     assert r["config"]["d_steps"] == 1 and r["config"]["d_steps_from_step"] == 2
 
 
+def test_lr_may_change_on_resume_and_is_kept_by_a_plain_resume(data, tmp_path):
+    quick_train(data, tmp_path / "r", max_steps=2)
+    r = load_run(quick_train(data, tmp_path / "r", max_steps=4, epochs=2, resume=True, lr=5e-5))
+    assert [r["config"]["lr"], r["config"]["lr_d"]] == pytest.approx([5e-5, 5e-5]) and r["config"]["lr_from_step"] == 2
+    assert [g["lr"] for o in ("opt_G", "opt_D") for g in r[o]["param_groups"]] == pytest.approx([5e-5, 5e-5])
+    again = load_run(quick_train(data, tmp_path / "r", max_steps=6, epochs=3, resume=True))
+    assert again["config"]["lr"] == 5e-5 and again["opt_G"]["param_groups"][0]["lr"] == 5e-5
+    assert "lr_from_step" in again["config"] and again["config"]["lr_from_step"] == 2
+    t = Trainer(again["config"])  # a checkpoint's optimiser rate never overrides its config's
+    t.load_state({**again, "config": {**again["config"], "lr": 1e-3}})
+    assert t.opt_G.param_groups[0]["lr"] == 5e-5
+
+
 @pytest.mark.parametrize("loss", ["gan", "acgan", "wgan-gp"])
 def test_bf16_autocast_trains_with_fp32_weights(data, tmp_path, loss):
     """--precision bf16 (meant for GPUs) runs on the CPU too: the forward passes in bf16, the weights,
