@@ -38,8 +38,8 @@ ADJUSTABLE = {
     "mode_seeking": (lambda old, new: True, "mode-seeking weight {}"),
     "precision": (lambda old, new: True, "precision {}"),
     "d_steps": (lambda old, new: True, "{} D steps per G step"),
-    "lr": (lambda old, new: True, "G learning rate {}"),
-    "lr_d": (lambda old, new: True, "D learning rate {}"),
+    "lr": (lambda old, new: True, "G learning rate {:.3g}"),
+    "lr_d": (lambda old, new: True, "D learning rate {:.3g}"),
 }
 
 
