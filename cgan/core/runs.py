@@ -31,13 +31,17 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: f
 
 
 # Settings a resumed run may change, with the note it logs: adding an EMA to a run without one
-# changes nothing already trained (the average starts from the resumed G); a loss weight or a learning
-# rate may change.
+# changes nothing already trained (the average starts from the resumed G); a loss weight may change.
 ADJUSTABLE = {
     "ema": (lambda old, new: not old and bool(new), "adding an EMA of G (decay {})"),
     "mode_seeking": (lambda old, new: True, "mode-seeking weight {}"),
     "precision": (lambda old, new: True, "precision {}"),
     "d_steps": (lambda old, new: True, "{} D steps per G step"),
+}
+# The learning rates too, for a trainer that compares them only when --lr is given (the GAN trainer):
+# where --lr has a default of its own (the transfer trainer), a plain --resume would change them.
+ADJUSTABLE_WITH_LR = {
+    **ADJUSTABLE,
     "lr": (lambda old, new: True, "G learning rate {:.3g}"),
     "lr_d": (lambda old, new: True, "D learning rate {:.3g}"),
 }
@@ -48,17 +52,17 @@ ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision
 
 
 def resume_config(saved: dict, new: dict, keys: tuple[str, ...], step: int, path: Path,
-                  log: Callable[[str], None]) -> dict:
+                  log: Callable[[str], None], adjustable: dict = ADJUSTABLE) -> dict:
     """The configuration to resume with: the saved one, with the adjustable settings the new options
     change (each recorded with the step it took effect); any other difference among `keys` is an error."""
     old = {k: saved.get(k, ABSENT.get(k)) for k in keys}
     diff = [k for k in keys if old[k] != new.get(k)]
-    fixed = [k for k in diff if not (k in ADJUSTABLE and ADJUSTABLE[k][0](old[k], new[k]))]
+    fixed = [k for k in diff if not (k in adjustable and adjustable[k][0](old[k], new[k]))]
     if fixed:
         raise CganError(f"{path}: cannot resume: the run was started with other settings "
                         f"({', '.join(f'{k}={old[k]!r}' for k in fixed)}); use another --out or the original options")
     cfg = dict(saved)
     for k in diff:
-        log(f"{ADJUSTABLE[k][1].format(new[k])} from step {step} on")
+        log(f"{adjustable[k][1].format(new[k])} from step {step} on")
         cfg.update({k: new[k], f"{k}_from_step": step})
     return cfg

@@ -26,7 +26,7 @@ from cgan.core.distributed import (
 from cgan.core.errors import CganError
 from cgan.core.images import batch_to_input, make_grid, save_grid
 from cgan.core.kernels import warm_up_math_kernels
-from cgan.core.runs import resume_config
+from cgan.core.runs import ADJUSTABLE_WITH_LR, resume_config
 from cgan.data.captioned import CaptionedImages, has_captions, load_captioned_folder
 from cgan.data.tagged import TaggedImages, combine, load_tagged_folder
 from cgan.gan.build import load_run
@@ -107,7 +107,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
     if opts.resume and ckpt_path.exists():
         saved = load_run(ckpt_path)
         keys = RESUME_KEYS + (LR_KEYS if opts.lr is not None else ())
-        cfg = resume_config(saved["config"], cfg, keys, saved["step"], ckpt_path, log)
+        cfg = resume_config(saved["config"], cfg, keys, saved["step"], ckpt_path, log, ADJUSTABLE_WITH_LR)
         trainer = Trainer(cfg, device, dd)
         trainer.load_state(saved)
         start_epoch = saved["epoch"]
