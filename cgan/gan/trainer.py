@@ -26,6 +26,11 @@ def cpu_memory_format(cfg: dict) -> torch.memory_format:
     return torch.contiguous_format
 
 
+def learning_rates(cfg: dict) -> tuple[float, float]:
+    """G's and D's Adam rates (a config without lr_d: D shares G's)."""
+    return cfg["lr"], cfg.get("lr_d", cfg["lr"])
+
+
 class Trainer:
     """Holds G, D, their optimisers and RNGs; `step()` is one D update and (maybe) one G update."""
 
@@ -43,8 +48,9 @@ class Trainer:
         self.Dd = wrap(self.D, dist, device, broadcast_buffers=False)
         self.Dc = self.D  # D's other calls in a step (compile() swaps in its compiled form)
         betas = tuple(cfg["betas"])
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.get("lr_d", cfg["lr"]), betas=betas)
+        lr_g, lr_d = learning_rates(cfg)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=lr_g, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=betas)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg["ema"] > 0 else None
         # One generator on the CPU for data order, flips, wrong tags and GP interpolation:
         # its state is checkpointed, so a resumed run draws exactly what an uninterrupted one would.
@@ -183,7 +189,7 @@ class Trainer:
         self.opt_G.load_state_dict(s["opt_G"])
         self.opt_D.load_state_dict(s["opt_D"])
         # The optimisers' saved rates give way to the config's: a run resumed with another --lr.
-        for opt, lr in ((self.opt_G, self.cfg["lr"]), (self.opt_D, self.cfg.get("lr_d", self.cfg["lr"]))):
+        for opt, lr in zip((self.opt_G, self.opt_D), learning_rates(self.cfg)):
             for group in opt.param_groups:
                 group["lr"] = lr
         if self.G_ema is not None:
