@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cgan.core.images import make_grid, png_bytes
-from cgan.core.tags import read_testing_tags
+from cgan.course.tags import read_testing_tags
 from cgan.data.synth_faces import draw_face
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ import sys
 import numpy as np
 from PIL import Image
 from cgan.data.synth_faces import draw_face
-from cgan.core.tags import read_testing_tags
+from cgan.course.tags import read_testing_tags
 
 def grid(tags, seed_of):
     imgs = [draw_face(t.hair, t.eyes, np.random.RandomState(seed_of(t))) for t in tags]

@@ -11,7 +11,7 @@ from cgan.core.errors import CganError
 from cgan.core.files import atomic_write
 from cgan.core.images import save_grid
 from cgan.core.pixels import Rendered
-from cgan.core.tags import TagLine, parse_pair
+from cgan.course.tags import TagLine, parse_pair
 from cgan.gan.build import load_generator
 from cgan.gan.figures import curves_png, progress_gif
 from cgan.gan.interpolate import noise_strip, tag_strip

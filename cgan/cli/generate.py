@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cgan.cli.common import log
-from cgan.core.colors import HAIR_COLORS
+from cgan.course.colors import HAIR_COLORS
 from cgan.core.images import save_grid
 from cgan.core.pixels import Rendered, portability_warning
 from cgan.evaluation.tagnet import eye_reader

@@ -1,1 +1,1 @@
-"""Helpers that know no domain: files, images, pixels, colours, tag files, checkpoint IO, torchrun, run helpers."""
+"""Helpers that know no domain: files, images, pixels, checkpoint IO, torchrun, run helpers."""

@@ -15,7 +15,7 @@ from typing import Callable
 
 import gradio as gr
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.demo import pages
 from cgan.transfer.apply import DEFAULT_HAIR

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.core.images import GRID_COLS, TILE, make_grid, png_bytes
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.gan.build import load_generator
 from cgan.gan.grids import sentence_grid
 from cgan.gan.interpolate import noise_strip, tag_strip

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cgan.core.colors import EYE_COLORS, EYE_INDEX
+from cgan.course.colors import EYE_COLORS, EYE_INDEX
 from cgan.core.errors import CganError
 from cgan.core.files import atomic_write
 from cgan.data.tagged import TaggedImages, image_dir

@@ -9,7 +9,7 @@ from PIL import Image, UnidentifiedImageError
 
 from cgan.core.errors import CganError
 from cgan.core.images import as_array
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.evaluation.layouts import find_tiles
 from cgan.gan.build import load_generator
 from cgan.gan.sampling import generate, tag_seeds

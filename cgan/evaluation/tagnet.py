@@ -21,7 +21,7 @@ from cgan.core.checkpoint_io import (
     load_weights,
     save_checkpoint,
 )
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.images import to_input
 
 ARCH = "tagnet"

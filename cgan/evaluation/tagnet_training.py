@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.core.images import to_input
 from cgan.core.kernels import warm_up_math_kernels

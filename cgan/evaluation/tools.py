@@ -11,7 +11,7 @@ import numpy as np
 
 from cgan.core.errors import CganError
 from cgan.core.files import atomic_write
-from cgan.core.tags import TagLine, read_testing_tags
+from cgan.course.tags import TagLine, read_testing_tags
 from cgan.data.tagged import load_tagged_folder
 from cgan.evaluation.face_detector import load_detector
 from cgan.evaluation.inception import fid_kid, reference_features, reference_indices

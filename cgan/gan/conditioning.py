@@ -10,9 +10,9 @@ from typing import Iterable
 import torch
 import torch.nn.functional as F
 
-from cgan.core.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
+from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.core.errors import CganError
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.text.colour_reader import reader_from_state
 from cgan.text.embeddings import embed_texts
 from cgan.text.minilm import load_encoder

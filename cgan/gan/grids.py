@@ -9,7 +9,7 @@ from typing import Callable
 from cgan.core.errors import CganError
 from cgan.core.images import GRID_COLS
 from cgan.core.pixels import Rendered
-from cgan.core.tags import read_testing_tags
+from cgan.course.tags import read_testing_tags
 from cgan.gan.build import load_generator
 from cgan.gan.conditioning import SentenceConditioning, read_codes
 from cgan.gan.models import Generator

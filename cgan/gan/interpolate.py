@@ -8,7 +8,7 @@ import torch
 
 from cgan.core.errors import CganError
 from cgan.core.pixels import Rendered
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Generator
 from cgan.gan.sampling import noise, render_codes

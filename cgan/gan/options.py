@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.augment import parse_policy
 from cgan.gan.build import ARCHS
 from cgan.gan.conditioning import KINDS, Conditioning

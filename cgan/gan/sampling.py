@@ -7,7 +7,7 @@ import torch
 
 from cgan.core.errors import CganError, at
 from cgan.core.pixels import Rendered, render
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Generator
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from cgan.core.errors import CganError
-from cgan.core.tags import TagLine, read_testing_tags
+from cgan.course.tags import TagLine, read_testing_tags
 from cgan.evaluation.scoring import evaluate
 from cgan.evaluation.sources import checkpoint_samples
 from cgan.evaluation.tools import load_eval_tools

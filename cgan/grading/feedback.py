@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 
 from cgan.core.files import atomic_write
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.grading.pages import esc, log_tail, page, part_figures, verdict_class
 from cgan.grading.parts import PARTS, lost_points
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from cgan.core.files import atomic_write
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.evaluation.sources import grid_tiles
 from cgan.grading.checks import VERDICTS
 from cgan.grading.copies import find_copies, similar_to, tile_hashes

@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from cgan.core.errors import CganError
-from cgan.core.tags import read_testing_tags
+from cgan.course.tags import read_testing_tags
 from cgan.grading.executors import Task, ToolSpec, run_local, run_submitit
 from cgan.grading.gather import gather
 from cgan.grading.parts import ORDER

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from cgan.core.files import atomic_write
 from cgan.core.images import GRID_COLS, png_bytes, read_png
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.evaluation.layouts import course_canvas
 from cgan.evaluation.sources import grid_tiles
 from cgan.grading.parts import PARTS

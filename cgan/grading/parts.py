@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.evaluation.scoring import evaluate
 from cgan.grading.checks import check_format, compare, review_hint, verdict
 from cgan.grading.sandbox import Limits, RunResult, run_submission

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from cgan.core.files import atomic_write
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.grading.checks import VERDICTS
 from cgan.grading.copies import pair_summary
 from cgan.grading.pages import esc, fields_table, log_tail, page, part_figures, verdict_class

@@ -8,7 +8,7 @@ synonyms that a user would type for them.
 
 from __future__ import annotations
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.captioned import CaptionedImages
 from cgan.data.tagged import TaggedImages
 

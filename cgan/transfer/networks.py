@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 
 TRANSFER_ARCH = "stargan64"  # cgan/transfer.py's image-to-image model
 ARCH = TRANSFER_ARCH

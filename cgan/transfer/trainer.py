@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from cgan.core.checkpoint_io import FORMAT_VERSION, load_checkpoint, save_checkpoint
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.core.images import batch_to_input, save_grid
 from cgan.core.kernels import warm_up_math_kernels

@@ -71,5 +71,5 @@ def test_export_fp16_is_small_and_close(ckpt, tmp_path):
 
 
 def _tags(n):
-    from cgan.core.tags import TagLine
+    from cgan.course.tags import TagLine
     return [TagLine(str(i), "blue", "red", i + 1) for i in range(n)]

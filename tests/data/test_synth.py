@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
-from cgan.core.tags import read_tags
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.tags import read_tags
 from cgan.data.synth_faces import EYE_RGB, HAIR_RGB, draw_face, read_eyes, read_hair
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cgan.grading.reproduce import isa_settings, matrix, onednn_execs, original_shas, setting_label
+from cgan.evaluation.reproducibility import isa_settings, matrix, onednn_execs, original_shas, setting_label
 
 CONV = "import torch; torch.backends.mkldnn.enabled = {}; torch.nn.functional.conv2d(torch.randn(8, 64, 32, 32), torch.randn(64, 64, 3, 3))"
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from cgan.cli import cli
 from cgan.core.errors import CganError
 from cgan.core.images import make_grid, save_png
-from cgan.core.tags import TagLine, read_testing_tags
+from cgan.course.tags import TagLine, read_testing_tags
 from cgan.data.synth_faces import synth_dataset
 from cgan.evaluation.scoring import diversity, evaluate
 from cgan.evaluation.sources import grid_tiles, real_samples

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cgan.cli import cli
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.gan.biggan import BigGenerator, DownBlock, ProjectionDiscriminator, UpBlock, code_edges
 from cgan.gan.build import generator_from_checkpoint, load_run

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cgan.core.colors import EYE_INDEX, HAIR_INDEX
+from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.core.errors import CganError
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.gan.conditioning import Conditioning
 
 PAIRS = [("blue", "red"), ("aqua", "aqua"), ("blue", "blue"), ("green", "red")]

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cgan.cli import cli
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.gan.build import load_generator
 from cgan.gan.sampling import generate
 

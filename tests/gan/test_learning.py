@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
-from cgan.core.tags import TagLine
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.tags import TagLine
 from cgan.data.synth_faces import read_hair, synth_dataset
 from cgan.gan.build import load_generator
 from cgan.gan.sampling import generate

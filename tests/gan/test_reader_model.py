@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cgan.cli import cli
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.gan import reader_model
 from cgan.gan.build import load_generator
 from cgan.gan.sampling import generate

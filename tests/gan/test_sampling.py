@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cgan.core.errors import CganError
-from cgan.core.tags import TagLine
+from cgan.course.tags import TagLine
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Generator
 from cgan.gan.sampling import generate, noise, tag_seeds

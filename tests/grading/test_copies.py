@@ -3,7 +3,7 @@ from itertools import combinations
 
 import numpy as np
 
-from cgan.core.tags import read_testing_tags
+from cgan.course.tags import read_testing_tags
 from cgan.data.synth_faces import draw_face
 from cgan.evaluation.layouts import course_canvas, find_tiles
 from cgan.evaluation.sources import grid_tiles

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cgan.core.images import make_grid, png_bytes
-from cgan.core.tags import read_testing_tags
+from cgan.course.tags import read_testing_tags
 from cgan.grading.feedback import write_feedback
 from cgan.grading.gather import NOT_GRADED, gather
 from cgan.grading.pages import write_figures

@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 import torch
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.synth_faces import synth_dataset
 from cgan.data.tagged import load_tagged_folder
 from cgan.text.tag_captions import (

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cgan.core.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
+from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.core.errors import CganError, at
 
 _PAIR_RE = re.compile(r"^(\S+)\s+hair\s+(\S+)\s+eyes$")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from cgan.core.errors import CganError
-from cgan.core.tags import parse_pair, read_tags, read_testing_tags
+from cgan.course.tags import parse_pair, read_tags, read_testing_tags
 
 from conftest import shared, write
 

@@ -5,7 +5,7 @@ instruction set ATen and oneDNN pick, whether oneDNN is used at all, and the thr
 can play all of them: ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA are read at start-up (so each setting
 runs in its own process), torch.backends.mkldnn and the thread count are switched inside it.
 
-    python -m cgan.grading.reproduce   # JSON: ATen's CPU capability; sha256 of each output per (mkldnn, threads)
+    python -m cgan.evaluation.reproducibility   # JSON: ATen's CPU capability; sha256 of each output per (mkldnn, threads)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from cgan.core.colors import HAIR_COLORS
+from cgan.course.colors import HAIR_COLORS
 from cgan.core.images import make_grid, png_bytes
 from cgan.gan.grids import generate_grid
 from cgan.release.manifest import resolve_checkpoint
@@ -99,7 +99,7 @@ def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python
     """In a process started with `env`: ATen's CPU capability, the oneDNN primitives the outputs ran
     (ONEDNN_VERBOSE lines), and the probe's sha256 per variant."""
     run_env = {**isa_environment(env), "PYTHONPATH": str(ROOT), "ONEDNN_VERBOSE": "1"}
-    r = subprocess.run([python, "-m", "cgan.grading.reproduce", json.dumps(variants)], env=run_env, cwd=ROOT,
+    r = subprocess.run([python, "-m", "cgan.evaluation.reproducibility", json.dumps(variants)], env=run_env, cwd=ROOT,
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise RuntimeError(f"{env or 'native'}: probe failed:\n{r.stderr[-2000:]}")
