@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.core.tags import read_testing_tags  # noqa: E402
+from cgan.course.tags import read_testing_tags  # noqa: E402
 from cgan.evaluation.face_detector import PASS_FACES, load_detector  # noqa: E402
 from cgan.evaluation.scoring import count_faces  # noqa: E402
 from cgan.gan.build import load_generator  # noqa: E402

@@ -31,7 +31,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cgan.core import malloc  # noqa: E402
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.gan.conditioning import Conditioning  # noqa: E402
 from cgan.gan.options import NETS, TrainOptions, model_config  # noqa: E402
 from cgan.gan.trainer import Trainer  # noqa: E402

@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cgan.core.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.data.tagged import load_tagged_folder  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
