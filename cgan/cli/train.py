@@ -15,7 +15,7 @@ from cgan.cli.options import dataclass_options
 from cgan.data.augment import check_policy
 from cgan.data.tagged import combine, load_tagged_folder
 from cgan.evaluation.tagnet_training import ClassifierOptions, register_classifier, train_classifier
-from cgan.gan.loop import load_training_data
+from cgan.gan.training_data import load_training_data
 from cgan.gan.loop import train as run_training
 from cgan.gan.options import TrainOptions
 from cgan.gan.reader_model import make_reader_model

@@ -23,12 +23,13 @@ from cgan.core.distributed import (
     mean_over_ranks,
     rank_spread,
 )
+from cgan.core.devices import resolve_device, resolve_precision
 from cgan.core.errors import CganError
 from cgan.core.images import batch_to_input, make_grid, save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import ADJUSTABLE_WITH_LR, resume_config
-from cgan.data.captioned import CaptionedImages, has_captions, load_captioned_folder
-from cgan.data.tagged import TaggedImages, combine, load_tagged_folder
+from cgan.data.captioned import CaptionedImages
+from cgan.data.tagged import TaggedImages
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning, SentenceConditioning
 from cgan.gan.figures import plotting_available, write_losses_png
@@ -43,9 +44,7 @@ from cgan.gan.options import (
 )
 from cgan.gan.sampling import generate, preview_tags
 from cgan.gan.trainer import Trainer
-from cgan.text.embeddings import embed_captions
-from cgan.text.minilm import NAME, load_encoder
-from cgan.text.tag_captions import captioned_from_tags
+from cgan.text.minilm import NAME
 
 
 def _truncate_losses(path: Path, epochs_done: int) -> None:
@@ -87,10 +86,11 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
     if opts.latent_codes and (opts.arch != "biggan" or cond.kind != "none"):
         raise CganError("--latent-codes is for an unconditional (--cond none) --arch biggan generator")
+    dd, device = init_from_env(resolve_device(opts.device))
     cfg = model_config(opts, cond)
+    cfg["precision"] = resolve_precision(cfg["precision"], device)
     if opts.init_from:
         cfg["init_from"] = str(opts.init_from)
-    dd, device = init_from_env(resolve_device(opts.device))
     if not dd.main:
         log = lambda m: None  # noqa: E731 - rank 0 speaks and writes for all
     try:
@@ -186,7 +186,7 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
 def start_from(trainer: Trainer, path: Path, log: Callable[[str], None]) -> bool:
     """G (and its EMA) start from another run's sampling weights; so does D where the file keeps one of
     the same shapes (a run's checkpoint, a release exported with --keep-d): a D trained afresh against a
-    finished G makes it worse (README). The optimisers and the step count start afresh. Returns whether
+    finished G makes it worse. The optimisers and the step count start afresh. Returns whether
     D was loaded."""
     obj = load_run(path)
     load_weights(trainer.G, sampling_state(obj), path)
@@ -233,33 +233,6 @@ def _end_epoch(trainer: Trainer, epoch: int, rows: list, values: list, preview: 
         mean_d, mean_g = (float(np.nanmean([v[k] for v in values])) for k in (0, 1))
     log(f"epoch {epoch}: step {trainer.step_count}, d_loss {mean_d:.4f}, g_loss {mean_g:.4f}, "
         f"{time.time() - t_start:.0f} s, checkpoint {ckpt_path}")
-
-
-def resolve_device(device: str) -> str:
-    """'auto': the GPU when there is one, else the CPU; anything else as given."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def load_training_data(data_dirs: str | Path | tuple, cond: str, cache: bool = True,
-                       log: Callable[[str], None] = print) -> TaggedImages | CaptionedImages:
-    """Tagged images for tag conditioning (or none), several folders as one set; captioned images,
-    embedded, for sentences (one folder)."""
-    dirs = [Path(d) for d in ((data_dirs,) if isinstance(data_dirs, (str, Path)) else data_dirs)]
-    if cond == "sentence":
-        if all(not has_captions(d) and (d / "tags.csv").is_file() for d in dirs):
-            # Tagged folders (the anime faces): sentences made from the tags, many phrasings per pair.
-            data = captioned_from_tags(combine([load_tagged_folder(d, cache=cache, log=log) for d in dirs]))
-            log(f"captions {data.summary['captions']}")
-            log("note: a GAN conditioned on pooled sentence vectors mixes up which colour is the hair's and which "
-                "the eyes' (README: Sentences on the anime faces); `cgan train-reader` on a --cond multi model reads them")
-        elif len(dirs) == 1:
-            data = load_captioned_folder(dirs[0], log=log)
-        else:
-            raise CganError(f"--cond sentence reads one captioned folder, or tagged folders (--data given {len(dirs)} times)")
-        return embed_captions(data, load_encoder(), cache=cache, log=log)
-    return combine([load_tagged_folder(d, cache=cache, require_tags=cond != "none", log=log) for d in dirs])
 
 
 def _tensorboard(out: Path):

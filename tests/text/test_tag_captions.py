@@ -49,7 +49,7 @@ def test_tagged_images_get_their_pairs_phrasings(tmp_path):
 
 @needs_encoder
 def test_cond_sentence_on_a_tagged_folder_embeds_each_sentence_once(tmp_path):
-    from cgan.gan.loop import load_training_data
+    from cgan.gan.training_data import load_training_data
 
     d = synth_dataset(tmp_path / "d", 80, "extra", seed=2)
     (d / "readme.txt").write_text("not a caption\n")  # as the course's extra data has
