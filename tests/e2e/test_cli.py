@@ -69,7 +69,8 @@ def test_unknown_release_name(tmp_path):
 
 def test_train_and_synth_from_the_command_line(tmp_path):
     assert run("data", "synth", "--out", tmp_path / "d", "--n", 40, "--format", "faces").exit_code == 0
-    r = run("train", "--data", tmp_path / "d", "--out", tmp_path / "run", "--base-channels", 8, "--batch-size", 16,
+    r = run("train", "--data", tmp_path / "d", "--out", tmp_path / "run", "--preset", "course", "--base-channels", 8,
+            "--batch-size", 16,
             "--cond", "multi", "--loss", "acgan", "--max-steps", 2, "--threads", 2)
     assert r.exit_code == 0, r.output
     assert "faces format, 40 kept" in r.output
