@@ -1,0 +1,137 @@
+"""The small exec wrapper every sandboxed run goes through, at both levels (stdlib only, run as a script).
+
+    python -I -S confine.py SPEC_JSON STATUS_FD -- argv...
+
+It sets the resource limits on itself, becomes the child subreaper (every process the submission starts,
+setsid'd or double-forked, is re-parented to it when its parent dies), runs `argv` in a session of its
+own, and waits for it up to the wall-clock limit. When the script ends or hits the limit it kills every
+process left below it and reaps them all, and only then writes one JSON line to STATUS_FD: the exit
+status, whether the limit was hit, and the moment the script ended (files changed after it are not
+graded). The grader reads the outputs after this process has exited, so nothing of the submission's
+runs while they are read.
+
+The limits are set here, in a single-threaded process, rather than by a preexec_fn in the grader:
+Python code between fork and exec can deadlock a threaded grader.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_DUMPABLE = 4
+
+
+def _prctl(option: int, value: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
+
+
+def _user_processes() -> int:
+    uid = os.getuid()
+    n = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                n += os.stat(f"/proc/{d}").st_uid == uid
+            except OSError:
+                pass
+    return n
+
+
+def set_limits(spec: dict) -> None:
+    for name, key in (("RLIMIT_CPU", "cpu_s"), ("RLIMIT_FSIZE", "file_bytes"), ("RLIMIT_AS", "memory_bytes")):
+        resource.setrlimit(getattr(resource, name), (spec[key], spec[key]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if os.geteuid() != 0:  # for root, NPROC would count (and block) every root process on the machine
+        _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        want = spec["processes"] + _user_processes()
+        resource.setrlimit(resource.RLIMIT_NPROC, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+
+
+def _children(zombies: bool = False) -> list[int]:
+    """Every process whose parent is this one (after re-parenting, that is all that is left below it)."""
+    me = os.getpid()
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat.rsplit(b")", 1)[1].split()
+            if int(fields[1]) == me and (zombies or fields[0] != b"Z"):
+                kids.append(int(d))
+    return kids
+
+
+def kill_all(deadline_s: float = 30.0) -> int:
+    """SIGKILL every descendant until none is left (a child killed here re-parents its own children to
+    this subreaper, so each round catches the next generation); returns how many were killed."""
+    killed = 0
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        kids = _children()
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            return killed
+        if not kids:
+            time.sleep(0.01)
+    return killed
+
+
+def run(argv: list[str], spec: dict, status_fd: int) -> int:
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)  # a process of the same uid cannot ptrace this one to forge its status
+    set_limits(spec)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(status_fd)
+            # Python ignores these two, and an ignored signal stays ignored across exec: the submission
+            # gets the defaults (a file over the size limit stops it with SIGXFSZ).
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+            os.setsid()
+            os.execvp(argv[0], argv)
+        except OSError as e:
+            os.write(2, f"cgan-sandbox: cannot run {argv[0]}: {e.strerror}\n".encode())
+        os._exit(127)
+    pidfd = os.pidfd_open(pid)
+    ready, _, _ = select.select([pidfd], [], [], spec["wall_s"])
+    ended_ns = time.time_ns()
+    if os.getpid() == 1:  # the first process of a PID namespace: one call kills everything else in it
+        os.kill(-1, signal.SIGKILL)
+    timed_out = not ready
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    before = len(_children(zombies=True))
+    killed = max(before, kill_all())
+    code = os.waitstatus_to_exitcode(status)
+    line = {"exit_code": code, "timed_out": timed_out, "ended_ns": ended_ns, "left_behind": killed}
+    os.write(status_fd, (json.dumps(line) + "\n").encode())
+    os.close(status_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sep = sys.argv.index("--")
+    sys.exit(run(sys.argv[sep + 1:], json.loads(sys.argv[1]), int(sys.argv[2])))

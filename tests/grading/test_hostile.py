@@ -1,0 +1,117 @@
+"""Hostile submissions against both sandbox levels: each class of attack, not one named case.
+
+The levels: "namespaces" (root), "basic" with user namespaces, and "basic" without them (the plain copy,
+as on a machine that forbids user namespaces: there the grader's files are visible, and the run says so).
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from cgan.grading import sandbox
+from cgan.grading.sandbox import Limits, namespaces_available, run_submission, user_namespaces_available
+
+from conftest import write
+
+LEVELS = ["namespaces", "basic", "basic-plain"]
+
+
+def _level(name: str, monkeypatch) -> None:
+    if name == "namespaces" and namespaces_available():
+        pytest.skip(f"namespace isolation unavailable here: {namespaces_available()}")
+    if name == "basic" and user_namespaces_available():
+        pytest.skip(f"user namespaces unavailable here: {user_namespaces_available()}")
+    if name == "basic-plain":
+        monkeypatch.setattr(sandbox, "user_namespaces_available", lambda: "turned off by the test")
+
+
+def _run(tmp_path, level: str, script: str, wall_s: float = 20, **kw):
+    d = tmp_path / "sub"
+    write(d / "run.sh", script)
+    return run_submission(d, ["bash", "run.sh"], Limits(wall_s=wall_s, sandbox="namespaces" if level == "namespaces"
+                                                        else "basic"), **kw)
+
+
+def _alive(marker: str) -> list[str]:
+    return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_post_exit_rewriter(tmp_path, level, monkeypatch):
+    """A grid written on time, then replaced by a job the script left behind: the on-time one is graded,
+    whether the job waits a moment, polls for the script's end, or detaches by double fork."""
+    _level(level, monkeypatch)
+    marker = f"cgan-rewriter-{os.getpid()}-{level}"
+    r = _run(tmp_path, level, f"""mkdir -p samples; echo good > samples/cgan.png; echo good > samples/b.png
+        (setsid bash -c 'exec -a {marker} bash -c "sleep 0.5; echo late > samples/cgan.png"' &) &
+        me=$$; (setsid bash -c "while kill -0 $me 2>/dev/null; do :; done; echo late > samples/b.png" &) &
+        (nohup bash -c 'exec -a {marker} sleep 30' >/dev/null 2>&1 &)
+        sleep 0.2
+        """)
+    assert r.exit_code == 0 and not r.timed_out
+    assert r.files.get("samples/cgan.png") == b"good\n"
+    assert r.files.get("samples/b.png", b"good\n") == b"good\n"  # on time, or left out as late: never 'late'
+    assert r.left_behind >= 1
+    assert _alive(marker) == []
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_double_forked_survivor_is_killed_at_the_limit(tmp_path, level, monkeypatch):
+    _level(level, monkeypatch)
+    marker = f"cgan-survivor-{os.getpid()}-{level}"
+    r = _run(tmp_path, level, f"""(setsid bash -c '(exec -a {marker} sleep 300) &' &)
+        (exec -a {marker} python -c 'import os, time; os.setsid(); os.fork() or time.sleep(300)') &
+        sleep 300
+        """, wall_s=2)
+    assert r.timed_out and r.wall_s < 15
+    assert _alive(marker) == []
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_home_and_cache_hunt_finds_nothing_of_the_graders(tmp_path, level, monkeypatch):
+    _level(level, monkeypatch)
+    home = os.path.expanduser("~")
+    probe = os.path.join(home, ".cache", f"cgan-hostile-probe-{os.getpid()}")
+    with open(probe, "w") as f:
+        f.write("grader-secret-in-cache")
+    try:
+        r = _run(tmp_path, level, f"""ls -a {home} {home}/.cache {home}/.pyenv 2>&1 | head -50
+            cat {probe} 2>&1; cat /root/.bash_history /home/*/.ssh/id_* 2>&1 | head -5
+            find {home} /home /tmp /var/tmp -name 'cgan-hostile-probe-*' 2>/dev/null | sed 's/^/FOUND:/'
+            echo HOME=$HOME
+            """)
+    finally:
+        os.unlink(probe)
+    assert r.exit_code == 0, r.output
+    if level == "basic-plain":  # no namespaces: nothing can be covered, and the run says so
+        assert "NOT hidden" in r.isolation
+        return
+    assert "grader-secret-in-cache" not in r.output and "FOUND:" not in r.output, r.output
+    assert ".bashrc" not in r.output and ".cache:" not in r.output, r.output  # no listing of the home's own files
+    assert "HOME=/tmp/hw3/.home" in r.output
+    assert "covered: the grader's home" in r.isolation
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_graders_environment_does_not_leak(tmp_path, level, monkeypatch):
+    _level(level, monkeypatch)
+    monkeypatch.setenv("CGAN_TEST_TOKEN", "tok-123-secret")
+    r = _run(tmp_path, level, """env; cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'
+        cat /proc/$PPID/environ /proc/1/environ 2>/dev/null | tr '\\0' '\\n'
+        """, extra_env={"CUDA_VISIBLE_DEVICES": "0", "AWS_SECRET_ACCESS_KEY": "nope"})
+    assert "CUDA_VISIBLE_DEVICES=0" in r.output  # the one variable a caller may pass
+    assert "AWS_SECRET_ACCESS_KEY" not in r.output
+    if level != "basic-plain":  # without a PID namespace, the grader's own /proc entry is readable
+        assert "tok-123-secret" not in r.output, r.output
+    else:
+        assert "tok-123-secret" not in r.output.split("/proc")[0]  # never in its own environment
+
+
+def test_asking_for_an_unavailable_level_is_an_error(monkeypatch):
+    from cgan.core.errors import CganError
+
+    monkeypatch.setattr(sandbox, "namespaces_available", lambda: "not running as root")
+    with pytest.raises(CganError, match="--sandbox namespaces is not available here: not running as root"):
+        sandbox.choose_level("namespaces")
+    assert sandbox.choose_level("") == ("basic", "not running as root")
