@@ -9,26 +9,47 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
 from cgan import __version__
-from cgan.cli import data, demo, evaluate, figures, generate, grade, release, train
 from cgan.cli.common import Group
 from cgan.core import malloc
 
+# Command -> the module under cgan/cli that defines it. A command's module is imported only when that
+# command runs (or --help lists them all): `cgan generate` then loads neither the trainer, the grader,
+# pandas nor the demo, and `cgan --version` not even torch.
+COMMAND_MODULES = {
+    "train": "train", "train-classifier": "train", "train-transfer": "train", "train-reader": "train",
+    "generate": "generate", "transfer": "generate",
+    "plot": "figures", "interpolate": "figures", "progress": "figures",
+    "demo": "demo", "eval": "evaluate", "grade": "grade", "export": "release", "download": "release", "data": "data",
+}
 
-@click.group(cls=Group, help=__doc__)
-@click.version_option(package_name=None, version=__version__)
+
+class LazyGroup(Group):
+    """The top-level group: its commands come from COMMAND_MODULES, each imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMAND_MODULES:
+            return None
+        if cmd_name not in self.commands:
+            module = importlib.import_module(f"cgan.cli.{COMMAND_MODULES[cmd_name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, help=__doc__)
+@click.version_option(__version__, "--version", package_name=None, prog_name="cgan", message="%(prog)s %(version)s")
 def cli() -> None:
     pass
-
-
-for _module in (train, generate, figures, demo, evaluate, grade, release, data):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 # Long-running commands start again under glibc settings that keep freed memory (core/malloc.py).

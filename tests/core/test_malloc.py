@@ -45,6 +45,6 @@ def test_nothing_happens_when_already_tuned_or_switched_off():
 
 
 def test_the_training_commands_are_the_ones_started_again():
-    from cgan.cli import TUNED_COMMANDS, cli
+    from cgan.cli import COMMAND_MODULES, TUNED_COMMANDS
 
-    assert set(TUNED_COMMANDS) <= set(cli.commands)
+    assert set(TUNED_COMMANDS) <= set(COMMAND_MODULES)
