@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
 from cgan.core.errors import CganError, at
 from cgan.core.pixels import Rendered, render
@@ -59,15 +60,17 @@ def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: 
 @torch.no_grad()
 def render_codes(G: Generator, z: torch.Tensor, c: torch.Tensor | None = None) -> Rendered:
     """Images from explicit noise rows `z` (and condition rows `c`), one forward pass each, in G's dtype
-    on G's device: the path `generate` and the interpolation strips share."""
+    on G's device: the path `generate` and the interpolation strips share. Each spectrally normalised
+    weight is computed once for all the images (the same values every pass would compute)."""
     was_training = G.training
     G.eval()
     p = next(G.parameters())
     out = []
     try:
-        for i in range(len(z)):
-            ci = c[i:i + 1].to(p.device, p.dtype) if c is not None else None
-            out.append(render(G(z[i:i + 1].to(p.device, p.dtype), ci)))
+        with parametrize.cached():
+            for i in range(len(z)):
+                ci = c[i:i + 1].to(p.device, p.dtype) if c is not None else None
+                out.append(render(G(z[i:i + 1].to(p.device, p.dtype), ci)))
     finally:
         G.train(was_training)
     return Rendered.concat(out)
