@@ -26,6 +26,7 @@ from cgan.evaluation.scoring import count_faces  # noqa: E402
 from cgan.gan.build import load_generator  # noqa: E402
 from cgan.gan.sampling import generate, tag_seeds  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
+from results_page import add_docs_options, write_table  # noqa: E402
 
 SHARED_CASCADE = ROOT.parent / "shared" / "data" / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
 
@@ -36,6 +37,7 @@ def main() -> None:
     ap.add_argument("--tags", default=None, help="tags file (conditional models)")
     ap.add_argument("--seeds", type=int, default=10, help="base seeds 0, 1000, 2000, ...")
     ap.add_argument("--real", default=None, help="a tagged image folder: score 10 grids of 25 real images too")
+    add_docs_options(ap)
     a = ap.parse_args()
     det = load_detector(SHARED_CASCADE if SHARED_CASCADE.exists() else None)
     G, cond, _ = load_generator(resolve_checkpoint(a.ckpt))
@@ -45,21 +47,29 @@ def main() -> None:
         base = 1000 * k
         seeds = tag_seeds(tags, base, a.tags) if tags else [base + i for i in range(25)]
         found.append(count_faces(generate(G, cond, seeds, tags if cond.conditional else None), det))
-    report(a.ckpt, found)
+    rows = report(a.ckpt, found)
     if a.real:
         from cgan.data.tagged import load_tagged_folder
         data = load_tagged_folder(a.real, log=lambda m: None)
         rng = np.random.RandomState(0)
-        report(f"real images ({a.real})",
-               [count_faces(data.images[rng.choice(len(data), 25, replace=False)], det) for _ in range(10)])
+        rows += report(f"real images ({a.real})",
+                       [count_faces(data.images[rng.choice(len(data), 25, replace=False)], det) for _ in range(10)])
+    if a.docs:
+        head = ["| images | layout | faces per grid | mean | min | grids with >= 20 |", "|---|---|---|---|---|---|"]
+        write_table(a.docs_page, a.docs, "\n".join(head + rows))
 
 
-def report(what: str, found: list[dict]) -> None:
+def report(what: str, found: list[dict]) -> list[str]:
+    """Print each layout's counts; return them as markdown table rows."""
+    rows = []
     for layout in ("course_canvas", "tight_grid"):
         c = [f[layout] for f in found]
         print(f"{what}, {layout.replace('_', ' ')}: {c}; mean {np.mean(c):.1f}, min {min(c)}; "
               f">= {PASS_FACES} on {sum(x >= PASS_FACES for x in c)}/{len(c)}, > {PASS_FACES} on "
               f"{sum(x > PASS_FACES for x in c)}/{len(c)}")
+        rows.append(f"| {what} | {layout.replace('_', ' ')} | {', '.join(map(str, c))} | {np.mean(c):.1f} | "
+                    f"{min(c)} | {sum(x >= PASS_FACES for x in c)}/{len(c)} |")
+    return rows
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from cgan.evaluation.sources import generator_samples, real_samples  # noqa: E40
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import load_generator, load_run  # noqa: E402
 from cgan.release.manifest import load_manifest, resolve_checkpoint  # noqa: E402
+from results_page import add_docs_options, write_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 TAGS = ROOT / "hw3" / "testing_tags.txt"
@@ -113,6 +114,7 @@ def main() -> None:
     ap.add_argument("--real", default=str(SHARED / "extra_data"),
                     help="the real images: the ceiling row and the KID/FID reference (for the unconditional `gan`: "
                          "../shared/data/faces, the set it trains on)")
+    add_docs_options(ap)
     a = ap.parse_args()
     extra = Path(a.real)
     cascade = SHARED / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
@@ -195,12 +197,13 @@ def main() -> None:
     cols = [("name", "{}"), ("model", "{}"), ("faces_mean", "{:.1f}"), ("faces_min", "{}"), ("hair", "{:.1%}"),
             ("eyes", "{:.1%}"), ("both", "{:.1%}"), ("ratio", "{:.2f}"), ("near_dup", "{}"), ("handout_all_right", "{}/10"), ("collapse", "{}"), ("fd_tagnet", "{:.1f}"),
             ("kid", "{:.4f}"), ("fid", "{:.1f}"), ("steps", "{}"), ("seconds", "{}"), ("img_s", "{:.0f}")]
-    head = "| " + " | ".join(c for c, _ in cols) + " |"
-    print(head)
-    print("|" + "---|" * len(cols))
+    lines = ["| " + " | ".join(c for c, _ in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         cells = [(f.format(r[c]) if r.get(c) is not None else "-") for c, f in cols]
-        print("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
+    print("\n".join(lines))
+    if a.docs:
+        write_table(a.docs_page, a.docs, "\n".join(lines))
 
 
 if __name__ == "__main__":
