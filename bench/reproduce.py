@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from cgan.core.checkpoint_io import load_weights, sampling_state  # noqa: E402
 from cgan.core.pixels import PORTABLE_MARGIN, levels, rounding_margin  # noqa: E402
 from cgan.course.tags import read_testing_tags  # noqa: E402
+from cgan.evaluation.reproducibility import isa_environment, isa_settings, matrix, original_shas  # noqa: E402
 from cgan.gan.build import (  # noqa: E402
     build_generator,
     load_generator,
@@ -35,7 +36,6 @@ from cgan.gan.build import (  # noqa: E402
 )
 from cgan.gan.conditioning import Conditioning  # noqa: E402
 from cgan.gan.sampling import generate, noise, tag_seeds  # noqa: E402
-from cgan.evaluation.reproducibility import isa_environment, isa_settings, matrix, original_shas  # noqa: E402
 from cgan.release.export import export_generator  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
 

@@ -127,8 +127,6 @@ def main() -> None:
     ap.add_argument("--malloc", choices=["tuned", "default"], default="tuned",
                     help="glibc malloc settings of `cgan train` (cgan/core/malloc.py; the bench starts itself "
                          "again with them), or glibc's defaults")
-    ap.add_argument("--compile", action="store_true",
-                    help="our step's G and D through torch.compile (inductor); compile time excluded, and printed")
     ap.add_argument("--profile", action="store_true", help="also print where our step's time goes, per operator")
     a = ap.parse_args()
     if a.malloc == "tuned":
@@ -172,17 +170,6 @@ def main() -> None:
     with FlopCounterMode(display=False) as fc:
         plain_fn()
     flops_plain = fc.get_total_flops()
-    compile_s = None
-    if a.compile:  # after the FLOP count (eager), so it counts the same step
-        tr.compile()
-        t0 = time.perf_counter()
-        try:
-            for _ in range(2):  # D's calls with and without the wrong tags: one graph each
-                ours_fn()
-        except Exception as e:  # a failed compile is a result to print, not a crash
-            sys.exit(f"torch.compile of the {a.arch} step failed: {type(e).__name__}: {str(e).splitlines()[0]}")
-        sync(dev)
-        compile_s = time.perf_counter() - t0
 
     dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
     mm = matmul_gflops(dev, dtype, (8192, 16384) if gpu else (2048, 4096))
@@ -194,7 +181,6 @@ def main() -> None:
     ratio = t_plain / t_ours
     where = torch.cuda.get_device_name(dev) if gpu else f"{a.threads} threads"
     layout = f", {'channels_last' if tr.memory_format == torch.channels_last else 'NCHW'}, malloc {a.malloc}"
-    layout += f", torch.compile (first two steps {compile_s:.0f} s)" if a.compile else ""
     print(f"model: {'BigGAN-style (hinge, multi)' if big else 'course DCGAN'}, base {a.base}, batch {a.batch}, {where}, ours in {a.precision}{layout}, "
           f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     print(f"plain loop : {a.batch / t_plain:8.1f} img/s  {t_plain:.4f} s/it  {flops_plain / 1e9:6.1f} GFLOP/it  "

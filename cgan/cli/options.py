@@ -45,7 +45,8 @@ HELP = {
     "max_steps": "Stop after this many steps (the last epoch is cut short).",
     "time_limit": "Stop after this many minutes, saving a checkpoint.",
     "resume": "Continue the run in --out from its last checkpoint.",
-    "precision": "bf16: forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16 or AMX); may change on --resume.",
+    "precision": "bf16: forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16 or AMX); auto: bf16 on a GPU "
+                 "that has it or a CPU with AMX, else fp32; may change on --resume.",
     "tensorboard": "Also write TensorBoard event files (losses, the per-epoch grid) into --out (needs tensorboard).",
     "width": "Channels of the first block (x2 per block).",
     "val_fraction": "Share of images held out for the accuracy figure.",
@@ -58,9 +59,11 @@ CHOICES = {"arch": NETS, "cond": CONDS, "loss": LOSSES, "precision": PRECISIONS}
 FLAGS = {"resume", "gan_int", "spectral_norm", "tensorboard", "latent_codes"}  # plain switches; other booleans get --x/--no-x
 
 
-def _option(f: dataclasses.Field, help_text: str):
+def _option(f: dataclasses.Field, help_text: str, default=dataclasses.MISSING):
     flag = "--" + f.name.replace("_", "-")
-    kw: dict = {"default": f.default, "help": help_text, "show_default": not (f.default is None or f.default is False or f.default == "")}
+    default = f.default if default is dataclasses.MISSING else default
+    kw: dict = {"default": default, "help": help_text,
+                "show_default": not (default is None or default is False or default == "")}
     if f.name in FLAGS:
         return click.option(flag, f.name, is_flag=True, **kw)
     if isinstance(f.default, bool):
@@ -72,10 +75,13 @@ def _option(f: dataclasses.Field, help_text: str):
     return click.option(flag, f.name, **kw)
 
 
-def dataclass_options(cls: type, names: str, **help_overrides: str):
-    """Click options for the space-separated fields `names` of `cls`, in that order."""
+def dataclass_options(cls: type, names: str, defaults: dict | None = None, **help_overrides: str):
+    """Click options for the space-separated fields `names` of `cls`, in that order; `defaults` (a
+    preset's values) replace the dataclass's where given."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    options = [_option(fields[n], help_overrides.get(n, HELP[n])) for n in names.split()]
+    defaults = defaults or {}
+    options = [_option(fields[n], help_overrides.get(n, HELP[n]), defaults.get(n, dataclasses.MISSING))
+               for n in names.split()]
 
     def apply(func):
         for option in reversed(options):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -9,16 +10,19 @@ from pathlib import Path
 
 import click
 import torch
+from click.core import ParameterSource
 
 from cgan.cli.common import log
 from cgan.cli.options import dataclass_options
 from cgan.data.augment import check_policy
 from cgan.data.tagged import combine, load_tagged_folder
 from cgan.evaluation.tagnet_training import ClassifierOptions, register_classifier, train_classifier
-from cgan.gan.training_data import load_training_data
+from cgan.gan.build import load_run
 from cgan.gan.loop import train as run_training
-from cgan.gan.options import TrainOptions
+from cgan.gan.options import CHECKPOINT, DEFAULT_PRESET, PRESETS, TrainOptions, preset_options
+from cgan.gan.plan import plan_run
 from cgan.gan.reader_model import make_reader_model
+from cgan.gan.training_data import load_training_data
 from cgan.release.export import manifest_info
 from cgan.release.manifest import register, resolve_checkpoint
 from cgan.transfer.trainer import TransferOptions, train_transfer
@@ -27,6 +31,15 @@ THREADS = click.option("--threads", type=int, default=None,
                        help="CPU threads (fixed thread count = repeatable run) [default: torch's].")
 CACHE = click.option("--cache/--no-cache", default=True, show_default=True, help="Cache decoded images under $CGAN_CACHE/data.")
 RUN_CONTROL = "max_steps time_limit resume precision"
+
+
+def run_preset(out: Path) -> str | None:
+    """The preset a run in `out` was started from: a plain --resume goes on with its own recipe. A run
+    from before presets recorded none, and resumes from its options as given."""
+    path = out / CHECKPOINT
+    if not path.is_file():
+        return DEFAULT_PRESET
+    return load_run(path)["config"].get("preset")
 
 
 def _threads(n: int | None) -> None:
@@ -42,16 +55,29 @@ def _threads(n: int | None) -> None:
 @dataclass_options(TrainOptions, "arch cond loss base_channels batch_size epochs lr seed ema flip mode_seeking gan_int "
                                  "kl_weight n_critic d_steps spectral_norm diffaug latent_codes init_from d_warmup device tensorboard "
                                  + RUN_CONTROL,
+                   defaults=PRESETS[DEFAULT_PRESET].options,
                    lr="Adam learning rate [default: 2e-4; 1e-4 for wgan-gp; biggan: G 1e-4, D 4x]; may change on "
                       "--resume (a lower rate to finish a run).")
 @THREADS
 @CACHE
-def train(data_dirs: tuple[Path, ...], out: Path, threads: int | None, cache: bool, **options) -> None:
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
+              help="Recipe the options start from; any option given here overrides it: "
+                   + "; ".join(f"{k}: {p.summary}" for k, p in PRESETS.items())
+                   + f" [default: {DEFAULT_PRESET}; on --resume, the run's own].")
+@click.option("--dry-run", is_flag=True,
+              help="Print the resolved configuration, the data found, images, steps and the checkpoint's size, "
+                   "then exit without training or writing a run folder.")
+@click.pass_context
+def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: int | None, cache: bool,
+          preset: str | None, dry_run: bool, **options) -> None:
     """Train a (conditional) GAN on a folder of images plus tags.csv.
 
     \b
     Examples:
-      cgan train --data faces/ --out runs/baseline
+      cgan train --data faces/ --out runs/laptop                      (the laptop preset)
+      cgan train --data faces/ --out runs/course --preset course      (the handout's baseline)
+      cgan train --data extra_data/ --out runs/rel --preset release --dry-run
+      cgan train --data faces/ --out runs/course --preset course --epochs 50 --base-channels 32
       cgan train --data extra_data/ --out runs/ac32 --loss acgan --base-channels 32 --cond multi
       cgan train --data faces/ --out runs/gan --cond none --epochs 20
       cgan train --data faces/ --out runs/baseline --resume
@@ -59,12 +85,23 @@ def train(data_dirs: tuple[Path, ...], out: Path, threads: int | None, cache: bo
       cgan train --data faces/ --out runs/gan-ft --arch biggan --cond none --loss hinge --latent-codes --init-from cgan --d-warmup 200
       cgan train --data flowers/ --out runs/flowers --cond sentence --base-channels 32 --gan-int
     """
+    # Options not given come from the preset, else from TrainOptions (the help shows the default preset's).
+    given = {k for k in options if ctx.get_parameter_source(k) is not ParameterSource.DEFAULT}
+    preset = preset or (run_preset(out) if options["resume"] else DEFAULT_PRESET)
+    recipe = preset_options(preset) if preset else {}
+    base = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
+    options.update({k: recipe.get(k, base[k]) for k in options if k not in given})
+    options.update({k: v for k, v in recipe.items() if k not in options})  # what has no option (the schedule)
     check_policy(options["diffaug"])
     if options["init_from"]:
         options["init_from"] = str(resolve_checkpoint(options["init_from"]))
     _threads(threads)
     say = log if int(os.environ.get("RANK", "0")) == 0 else (lambda m: None)  # under torchrun rank 0 speaks
     data = load_training_data(data_dirs, options["cond"], cache=cache, log=say)
+    if dry_run:
+        for line in plan_run(data, TrainOptions(out=str(out), **options)).lines():
+            click.echo(line)
+        return
     t0 = time.time()
     ckpt = run_training(data, TrainOptions(out=str(out), progress=sys.stderr.isatty(), **options), log=say)
     say(f"done in {time.time() - t0:.0f} s: {ckpt}")

@@ -11,12 +11,10 @@ _UNARY = (torch.tanh, torch.sigmoid, torch.exp, torch.log, torch.log1p, torch.ex
 def warm_up_math_kernels() -> None:
     """Call each vectorised elementwise function once, on every intra-op thread, before real work.
 
-    Measured with torch 2.13 on an Intel Xeon (2 threads): in about one process in three, the first
-    multi-threaded torch.tanh of a process computes the first thread's share with another kernel
-    (393,212 of 786,432 values of G's output one ulp off, against none afterwards), so two identical
-    `cgan train --threads 2` runs ended with 124 of 170 checkpoint tensors different. After one
-    throw-away call per function, G's first output agreed in 12 of 12 processes and 8 of 8 training
-    runs ended identical. Costs about a millisecond."""
+    With torch 2.13 and 2 threads, the first multi-threaded torch.tanh of a process can compute the first
+    thread's share with another kernel (values one ulp off), so two identical `cgan train --threads 2`
+    runs could end with different checkpoints; after one throw-away call per function they agree
+    (tests/gan/test_training.py checks three processes). Costs about a millisecond."""
     n = max(1, torch.get_num_threads()) << 16  # above ATen's grain size for every thread
     x = torch.linspace(0.01, 4.0, n)
     for dtype in (torch.float32, torch.float64):

@@ -2,13 +2,11 @@
 
 A training step allocates and frees the same few hundred MiB of activations every iteration. With
 glibc's defaults, blocks over its (adaptive) mmap threshold are mapped and unmapped each time and the
-heap is trimmed, so every step pays page faults and zeroing in the kernel. Measured on a 2-core Intel
-Xeon (AVX-512, no AMX), BigGAN-style base 32, fp32 channels_last, batch 64, 6-8 steps: 18.3-20.6 img/s
-with 11.6-14.8 s of system time, 25.7-28.2 img/s with 2.2-3.2 s under these settings. Calling
-mallopt() from inside the process after torch has started gave only 22-22.6 img/s (the OpenMP
-threads' arenas already exist), so the settings go in the environment of a fresh process: `cgan`'s
-training commands start themselves again with them (`reexec_tuned`). CGAN_MALLOC=default keeps
-glibc's defaults (to compare)."""
+heap is trimmed, so every step pays page faults and zeroing in the kernel: most of a step's system time
+(bench/train_speed.py with CGAN_MALLOC=default shows the difference). mallopt() from inside the process
+after torch has started helps only partly (the OpenMP threads' arenas already exist), so the settings
+go in the environment of a fresh process: `cgan`'s training commands start themselves again with them
+(`reexec_tuned`). CGAN_MALLOC=default keeps glibc's defaults (to compare)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,9 @@ import torch
 
 from cgan.core.errors import CganError
 
-PRECISIONS = ("fp32", "bf16")  # bf16: forward passes under autocast; weights, optimiser and losses stay fp32
+# bf16: forward passes under autocast; weights, optimiser and losses stay fp32. auto: bf16 where the
+# hardware has it natively (core.devices.resolve_precision), fp32 elsewhere.
+PRECISIONS = ("fp32", "bf16", "auto")
 
 
 def autocast(cfg: dict, device_type: str) -> torch.autocast:
@@ -48,7 +50,7 @@ ADJUSTABLE_WITH_LR = {
 
 
 # What a setting was in runs from before it existed.
-ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32", "d_steps": 1}
+ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32", "d_steps": 1, "schedule": []}
 
 
 def resume_config(saved: dict, new: dict, keys: tuple[str, ...], step: int, path: Path,
@@ -56,7 +58,7 @@ def resume_config(saved: dict, new: dict, keys: tuple[str, ...], step: int, path
     """The configuration to resume with: the saved one, with the adjustable settings the new options
     change (each recorded with the step it took effect); any other difference among `keys` is an error."""
     old = {k: saved.get(k, ABSENT.get(k)) for k in keys}
-    diff = [k for k in keys if old[k] != new.get(k)]
+    diff = [k for k in keys if old[k] != new.get(k, ABSENT.get(k))]
     fixed = [k for k in diff if not (k in adjustable and adjustable[k][0](old[k], new[k]))]
     if fixed:
         raise CganError(f"{path}: cannot resume: the run was started with other settings "

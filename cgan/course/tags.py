@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.core.errors import CganError, at
+from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 
 _PAIR_RE = re.compile(r"^(\S+)\s+hair\s+(\S+)\s+eyes$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")

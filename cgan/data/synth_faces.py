@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.files import atomic_write
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 
 HAIR_RGB: dict[str, tuple[int, int, int]] = {
     "orange": (255, 140, 0), "white": (245, 245, 245), "aqua": (0, 220, 220), "gray": (128, 128, 128),

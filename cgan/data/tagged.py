@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.core.errors import CganError, at
 from cgan.core.files import atomic_write, cache_dir
 from cgan.core.images import TILE, load_rgb
+from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.course.tags import TagLine, read_tags
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cgan.course.colors import EYE_COLORS, EYE_INDEX
 from cgan.core.errors import CganError
 from cgan.core.files import atomic_write
+from cgan.course.colors import EYE_COLORS, EYE_INDEX
 from cgan.data.tagged import TaggedImages, image_dir
 from cgan.evaluation.tagnet import Classifier
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from cgan.course.colors import HAIR_COLORS
 from cgan.core.images import make_grid, png_bytes
+from cgan.course.colors import HAIR_COLORS
 from cgan.gan.grids import generate_grid
 from cgan.release.manifest import resolve_checkpoint
 from cgan.transfer.apply import DEFAULT_HAIR, colour_list, load_transfer, transfer_job

@@ -12,8 +12,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.images import make_grid
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.course.tags import TagLine
 from cgan.evaluation.face_detector import PASS_FACES, detect_faces
 from cgan.evaluation.layouts import course_canvas

@@ -21,8 +21,8 @@ from cgan.core.checkpoint_io import (
     load_weights,
     save_checkpoint,
 )
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.images import to_input
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 
 ARCH = "tagnet"
 

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.core.images import to_input
 from cgan.core.kernels import warm_up_math_kernels
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.tagged import TaggedImages
 from cgan.evaluation.metrics import mean_pairwise_distance
 from cgan.evaluation.tagnet import Classifier, TagNet, save_classifier

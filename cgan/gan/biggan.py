@@ -64,8 +64,8 @@ _POOL_TAPS = torch.tensor([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]]) / 2
 def conv3x3_pool(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     """F.avg_pool2d(conv(x), 2) for a 3x3 convolution with padding 1, as one 4x4 stride-2 convolution whose
     kernel is the 3x3 one spread over the pooling window (exact up to rounding: both are linear, and the
-    zero padding is the same). A quarter of the output positions at 16/9 of the taps: 2.3x fewer FLOPs, no
-    pooling pass; on an AMX CPU (2 threads, bf16) forward + backward 2.5x faster at 32x32-64x64, 1.4x at 16x16."""
+    zero padding is the same). A quarter of the output positions at 16/9 of the taps: 2.3x fewer FLOPs and no
+    pooling pass, which pays at 16x16 and above (bench/train_speed.py times the block both ways)."""
     w = conv.weight  # spectral norm's parametrization runs here, once, as in a call of the module
     taps = _POOL_TAPS.to(w)
     k = torch.einsum("su,oiuv,tv->oist", taps, w, taps)
@@ -114,7 +114,7 @@ class DownBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(x) if self.pre else x
         h = F.relu(self.conv1(h))
-        # At 8x8 the fused form is slower in bf16 on AMX (20 against 14 ms, forward and backward, batch 64).
+        # At 8x8 the 4x4 kernel's overhead outweighs the saved FLOPs: the fused form is slower there.
         h = conv3x3_pool(h, self.conv2) if h.shape[-1] >= 16 else F.avg_pool2d(self.conv2(h), 2)
         # BigGAN convolves a pre-activated block's shortcut, then pools; a 1x1 convolution and an average
         # pool are both linear and commute, so pooling first gives the same map at a quarter of the FLOPs.

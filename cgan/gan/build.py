@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.pixels import EXACT_DTYPE
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Discriminator, Generator

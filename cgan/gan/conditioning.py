@@ -10,12 +10,13 @@ from typing import Iterable
 import torch
 import torch.nn.functional as F
 
-from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.course.tags import TagLine
 from cgan.text.colour_reader import reader_from_state
 from cgan.text.embeddings import embed_texts
 from cgan.text.minilm import load_encoder
+from cgan.text.prompt_reader import read_prompts
 
 KINDS = ("pair", "multi", "none")
 
@@ -136,8 +137,8 @@ class SentenceConditioning:
 
 
 class ReaderConditioning:
-    """Free text -> the colour reader (text/colour_reader.py) -> a `--cond multi` tag generator's code,
-    with the reader's probabilities in place of the one-hots. A sentence model for sampling only: its
+    """Free text -> the structured pass beside the learned colour reader (text/prompt_reader.py) -> a
+    `--cond multi` tag generator's one-hot code. A sentence model for sampling only: its
     generator is a tag model's, so it draws every (hair, eyes) pair that model draws."""
 
     kind = "sentence"
@@ -154,7 +155,7 @@ class ReaderConditioning:
     def encode_texts(self, texts: list[str], log=lambda m: None) -> torch.Tensor:
         """Each distinct text goes through the encoder once (a plan repeats every prompt per seed)."""
         row = {t: i for i, t in enumerate(dict.fromkeys(texts))}
-        codes = self.reader.code(*load_encoder(self.encoder).token_states(list(row)))
+        codes = read_prompts(self.reader, load_encoder(self.encoder), list(row), log)
         return codes[[row[t] for t in texts]]
 
     def read(self, texts: list[str]) -> list[tuple[str, float, str, float]]:

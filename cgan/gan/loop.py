@@ -15,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from cgan.core.checkpoint_io import load_weights, sampling_state, save_checkpoint
+from cgan.core.devices import resolve_device, resolve_precision
 from cgan.core.distributed import (
     Dist,
     any_rank,
@@ -23,7 +24,6 @@ from cgan.core.distributed import (
     mean_over_ranks,
     rank_spread,
 )
-from cgan.core.devices import resolve_device, resolve_precision
 from cgan.core.errors import CganError
 from cgan.core.images import batch_to_input, make_grid, save_grid
 from cgan.core.kernels import warm_up_math_kernels
@@ -61,7 +61,6 @@ def _truncate_losses(path: Path, epochs_done: int) -> None:
 
 def _conditioning(data: TaggedImages | CaptionedImages, opts: TrainOptions) -> Conditioning | SentenceConditioning:
     if isinstance(data, CaptionedImages):
-
         if opts.cond != "sentence" or data.emb is None:
             raise CganError(f"{data.summary.get('data')}: captioned data needs --cond sentence (embedded captions)")
         if opts.loss == "acgan":
@@ -72,11 +71,9 @@ def _conditioning(data: TaggedImages | CaptionedImages, opts: TrainOptions) -> C
     return Conditioning(opts.cond, data.pairs if opts.cond != "none" else [])
 
 
-def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callable[[str], None] = print) -> Path:
-    """Train and return the path of the last checkpoint."""
-    out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    ckpt_path = out / CHECKPOINT
+def run_config(data: TaggedImages | CaptionedImages, opts: TrainOptions,
+               device: str) -> tuple[Conditioning | SentenceConditioning, dict]:
+    """The conditioning and the config a run of `opts` on `data` records, checked before anything is written."""
     cond = _conditioning(data, opts)
     if opts.loss not in LOSSES:
         raise CganError(f"unknown loss {opts.loss!r} (choose from {', '.join(LOSSES)})")
@@ -86,15 +83,23 @@ def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callabl
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
     if opts.latent_codes and (opts.arch != "biggan" or cond.kind != "none"):
         raise CganError("--latent-codes is for an unconditional (--cond none) --arch biggan generator")
-    dd, device = init_from_env(resolve_device(opts.device))
     cfg = model_config(opts, cond)
     cfg["precision"] = resolve_precision(cfg["precision"], device)
     if opts.init_from:
         cfg["init_from"] = str(opts.init_from)
-    if not dd.main:
-        log = lambda m: None  # noqa: E731 - rank 0 speaks and writes for all
+    return cond, cfg
+
+
+def train(data: TaggedImages | CaptionedImages, opts: TrainOptions, log: Callable[[str], None] = print) -> Path:
+    """Train and return the path of the last checkpoint."""
+    out = Path(opts.out)
+    dd, device = init_from_env(resolve_device(opts.device))
     try:
-        return _train(data, opts, cond, cfg, dd, device, out, ckpt_path, log)
+        cond, cfg = run_config(data, opts, device)
+        out.mkdir(parents=True, exist_ok=True)
+        if not dd.main:
+            log = lambda m: None  # noqa: E731 - rank 0 speaks and writes for all
+        return _train(data, opts, cond, cfg, dd, device, out, out / CHECKPOINT, log)
     finally:
         finish(dd)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cgan.core.errors import CganError
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.augment import parse_policy
 from cgan.gan.build import ARCHS
@@ -42,7 +43,9 @@ class TrainOptions:
     latent_codes: bool = False  # biggan, --cond none: G reads a hair and an eye code from its noise
     init_from: str | None = None  # a generator checkpoint whose weights start G (a new run only)
     d_warmup: int = 0  # steps in which only D learns (a G started from another run meets a fresh D)
-    precision: str = "fp32"  # "bf16": forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16/AMX)
+    precision: str = "fp32"  # bf16: forward passes under bf16 autocast; auto: bf16 where the hardware has it
+    schedule: tuple = ()  # stages ({"from_step": N, "lr_scale": x, "mode_seeking": w}) a preset's recipe changes at
+    preset: str | None = None  # the preset the options came from, recorded in the run's config
     max_steps: int | None = None
     time_limit: float | None = None  # minutes
     resume: bool = False
@@ -65,7 +68,7 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
     d = defaults_for(opts.loss, opts.arch)
     lr = opts.lr or d["lr"]
     d_lr = d.get("lr_d", d["lr"])  # BigGAN's D learns faster than G; --lr moves both, keeping that ratio
-    lr_d = d_lr if opts.lr is None else opts.lr * d_lr / d["lr"]
+    lr_d = d_lr if opts.lr is None else opts.lr * (d_lr / d["lr"])
     return {
         "arch": ARCHS[opts.arch], "image_size": 64, "z_dim": opts.z_dim, "base_channels": opts.base_channels,
         "cond": cond.to_config(), "loss": opts.loss,
@@ -79,11 +82,49 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         **({"latent_codes": [len(HAIR_COLORS), len(EYE_COLORS)]} if opts.latent_codes else {}),
         **({"d_warmup": opts.d_warmup} if opts.d_warmup else {}),
         "d_steps": opts.d_steps,
+        **({"schedule": [dict(stage) for stage in opts.schedule]} if opts.schedule else {}),
+        **({"preset": opts.preset} if opts.preset else {}),
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
            if cond.kind == "sentence" else {}),
     }
 
 
 RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
-               "mode_seeking", "precision", "latent_codes", "d_steps")
+               "mode_seeking", "precision", "latent_codes", "d_steps", "schedule")
 LR_KEYS = ("lr", "lr_d")  # compared on --resume only when --lr is given; otherwise the run keeps its own
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named recipe: the TrainOptions it sets; anything given on the command line wins."""
+
+    summary: str
+    options: dict
+
+
+# The release recipe's stages, as steps of batch 64: plain hinge training until the images are good,
+# then the mode-seeking term to spread each tag's images, then half the learning rates and half that
+# weight to settle; the shipped cgan was made this way (release/manifest.json) in resumed runs.
+RELEASE_SCHEDULE = ({"from_step": 10_220, "mode_seeking": 1.0},
+                    {"from_step": 18_925, "lr_scale": 0.5, "mode_seeking": 0.5})
+_BIGGAN = {"arch": "biggan", "cond": "multi", "loss": "hinge", "base_channels": 32, "batch_size": 64, "ema": 0.999,
+           "flip": True, "diffaug": "translation", "precision": "auto"}
+PRESETS: dict[str, Preset] = {
+    "laptop": Preset("the default: the release family (BigGAN-style, factored tags, hinge, EMA) for an hour on a "
+                     "2-core CPU", {**_BIGGAN, "epochs": 1000, "max_steps": 6_000, "time_limit": 60.0}),
+    "course": Preset("the handout's baseline exactly: DCGAN G and D, one-hot (hair, eyes) pairs, the matching-aware "
+                     "loss, Adam 2e-4 / beta1 0.5, batch 64, base 64", {
+                         "arch": "dcgan", "cond": "pair", "loss": "gan", "base_channels": 64, "batch_size": 64,
+                         "z_dim": 100, "ema": 0.0, "flip": False, "diffaug": "", "epochs": 25, "precision": "fp32"}),
+    "release": Preset("the shipped cgan's recipe as one schedule: the laptop model for 23,105 steps, mode seeking 1.0 "
+                      "from step 10,220, half the rates and mode seeking 0.5 from 18,925",
+                      {**_BIGGAN, "epochs": 1000, "max_steps": 23_105, "schedule": RELEASE_SCHEDULE}),
+}
+DEFAULT_PRESET = "laptop"
+
+
+def preset_options(name: str) -> dict:
+    """The TrainOptions fields preset `name` sets (a copy), recorded with the preset's name."""
+    if name not in PRESETS:
+        raise CganError(f"unknown preset {name!r} (choose from {', '.join(PRESETS)})")
+    return {**PRESETS[name].options, "preset": name}

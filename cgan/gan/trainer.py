@@ -17,18 +17,29 @@ from cgan.gan.conditioning import Conditioning
 
 
 def cpu_memory_format(cfg: dict) -> torch.memory_format:
-    """channels_last where oneDNN's convolutions are faster in it on the CPU (batch 64, base 32, 2 threads):
-    bf16 (Intel Xeon with AMX, DCGAN: 415 -> 456 img/s; in NCHW each call reorders) and the BigGAN-style
-    family in fp32 too (Intel Xeon without AMX: 11.8 -> 25.7 img/s; its 3x3 convolutions and 1x1
-    shortcuts run NCHW badly). The course DCGAN in fp32 stays NCHW (same Xeon: 127 against 116 img/s)."""
+    """channels_last where oneDNN's CPU convolutions run faster in it: under bf16 (in NCHW every call
+    reorders its input) and for the BigGAN-style family in fp32 too (its 3x3 convolutions and 1x1
+    shortcuts run NCHW badly). The course DCGAN in fp32 gains nothing from it and stays NCHW
+    (bench/train_speed.py measures both layouts)."""
     if cfg.get("precision") == "bf16" or cfg.get("arch") == BIGGAN_ARCH:
         return torch.channels_last
     return torch.contiguous_format
 
 
-def learning_rates(cfg: dict) -> tuple[float, float]:
-    """G's and D's Adam rates (a config without lr_d: D shares G's)."""
-    return cfg["lr"], cfg.get("lr_d", cfg["lr"])
+def learning_rates(cfg: dict, step: int = 0) -> tuple[float, float]:
+    """G's and D's Adam rates at `step` (a config without lr_d: D shares G's), scaled by the schedule."""
+    scale = stage_settings(cfg, step).get("lr_scale", 1.0)
+    return cfg["lr"] * scale, cfg.get("lr_d", cfg["lr"]) * scale
+
+
+def stage_settings(cfg: dict, step: int) -> dict:
+    """The settings of the schedule's stages that have begun by `step`, later stages over earlier ones:
+    a recipe of several stages runs as one command instead of several resumed runs."""
+    live: dict = {}
+    for stage in cfg.get("schedule", ()):
+        if step >= stage["from_step"]:
+            live.update({k: v for k, v in stage.items() if k != "from_step"})
+    return live
 
 
 class Trainer:
@@ -46,7 +57,6 @@ class Trainer:
         # its own buffers: spectral norm updates them in place during the step.
         self.Gd = wrap(self.G, dist, device)
         self.Dd = wrap(self.D, dist, device, broadcast_buffers=False)
-        self.Dc = self.D  # D's other calls in a step (compile() swaps in its compiled form)
         betas = tuple(cfg["betas"])
         lr_g, lr_d = learning_rates(cfg)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=lr_g, betas=betas)
@@ -69,6 +79,8 @@ class Trainer:
         """`labels`: (hair, eyes) class indices for tags, (embedding,) for captions."""
         loss = self.cfg["loss"]
         G, D = self.G, self.D
+        if self.cfg.get("schedule"):
+            self._set_learning_rates()
         real = real.contiguous(memory_format=self.memory_format)
         c = self.cond.encode(*labels) if self.cond.conditional else None
         z = torch.randn(real.shape[0], G.z_dim, device=self.device)
@@ -101,22 +113,17 @@ class Trainer:
         self.step_count += 1
         return d_loss.detach(), self._last_g
 
-    def compile(self, **kw) -> None:
-        """torch.compile (inductor; `kw` as torch.compile takes them) of the step's calls of G and D; the
-        modules themselves stay for checkpoints, requires_grad and the EMA. Measured by bench/train_speed.py
-        --compile, not used by `cgan train`: with spectral norm (the BigGAN-style family) the compiled step
-        fails on the CPU (torch 2.13: the power iteration's in-place update of its vectors, between two
-        forward passes, breaks the backward)."""
-        self.Gd = torch.compile(self.Gd, **kw)
-        self.Dc = torch.compile(self.D, **kw)
-        self.Dd = self.Dc if self.Dd is self.D else torch.compile(self.Dd, **kw)
+    def _set_learning_rates(self) -> None:
+        for opt, lr in zip((self.opt_G, self.opt_D), learning_rates(self.cfg, self.step_count)):
+            for group in opt.param_groups:
+                group["lr"] = lr
 
     def _amp(self):
         return autocast(self.cfg, self.device.type)
 
     def _d_loss(self, loss: str, real: torch.Tensor, fake_d: torch.Tensor, c: torch.Tensor | None,
                 labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        D = self.Dc
+        D = self.D
         if loss in ("gan", "hinge"):
             c_wrong = self.cond.wrong_codes(*labels, self.gen) if self.cond.conditional else None
             out = self.Dd(real, c, c_wrong)
@@ -128,12 +135,12 @@ class Trainer:
             sf, hf, ef = D(fake_d)
             return losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
                                        losses.class_loss(hf, ef, hair, eyes))
-        gp = losses.gradient_penalty(self.D, real, fake_d, c, self.gen)  # double backward: never compiled
+        gp = losses.gradient_penalty(self.D, real, fake_d, c, self.gen)
         return losses.wgan_d_loss(self.Dd(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
 
     def _g_loss(self, loss: str, z: torch.Tensor, c: torch.Tensor | None, kl: torch.Tensor | None,
                 fake: torch.Tensor, labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        D = self.Dc
+        D = self.D
         fake = self._aug(fake)
         if loss == "gan":
             g_loss = losses.nonsaturating_g_loss(D(fake, c)[0])
@@ -146,8 +153,9 @@ class Trainer:
             g_loss = losses.wgan_g_loss(D(fake, c)[0])
         if kl is not None:
             g_loss = g_loss + self.cfg["kl_weight"] * kl
-        if self.cfg.get("mode_seeking"):
-            g_loss = g_loss + self.cfg["mode_seeking"] * self._mode_seeking(z, c, fake)
+        weight = stage_settings(self.cfg, self.step_count).get("mode_seeking", self.cfg.get("mode_seeking"))
+        if weight:
+            g_loss = g_loss + weight * self._mode_seeking(z, c, fake)
         if self.cfg.get("gan_int"):  # Reed et al.'s GAN-INT: midpoints of two captions should look real too
             c_int = 0.5 * (c + c.roll(1, 0))
             g_fn = losses.hinge_g_loss if loss == "hinge" else losses.nonsaturating_g_loss
@@ -188,13 +196,11 @@ class Trainer:
         self.D.load_state_dict(s["D"])
         self.opt_G.load_state_dict(s["opt_G"])
         self.opt_D.load_state_dict(s["opt_D"])
+        self.step_count = s["step"]
         # The optimisers' saved rates give way to the config's: a run resumed with another --lr.
-        for opt, lr in zip((self.opt_G, self.opt_D), learning_rates(self.cfg)):
-            for group in opt.param_groups:
-                group["lr"] = lr
+        self._set_learning_rates()
         if self.G_ema is not None:
             # A run resumed with --ema added starts its average from the resumed G.
             self.G_ema.load_state_dict(s["G_ema"] if "G_ema" in s else s["G"])
         torch.set_rng_state(s["rng"]["torch"])
         self.gen.set_state(s["rng"]["gen"])
-        self.step_count = s["step"]

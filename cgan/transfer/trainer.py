@@ -13,11 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from cgan.core.checkpoint_io import FORMAT_VERSION, load_checkpoint, save_checkpoint
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
+from cgan.core.devices import resolve_precision
 from cgan.core.errors import CganError
 from cgan.core.images import batch_to_input, save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import autocast, resume_config, update_ema
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.tagged import TaggedImages
 from cgan.transfer.apply import transfer_grid
 from cgan.transfer.networks import ARCH, TransferD, TransferG, tag_code
@@ -115,7 +116,8 @@ class TransferTrainer:
 
 
 def transfer_config(opts: TransferOptions) -> dict:
-    return {"arch": ARCH, **{k: getattr(opts, k) for k in TRAINING_KEYS}, "precision": opts.precision}
+    return {"arch": ARCH, **{k: getattr(opts, k) for k in TRAINING_KEYS},
+            "precision": resolve_precision(opts.precision, "cpu")}
 
 
 def train_transfer(data: TaggedImages, opts: TransferOptions, log: Callable[[str], None] = print) -> Path:

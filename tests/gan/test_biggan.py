@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cgan.cli import cli
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.gan.biggan import BigGenerator, DownBlock, ProjectionDiscriminator, UpBlock, code_edges
 from cgan.gan.build import generator_from_checkpoint, load_run
 from cgan.gan.loop import start_from

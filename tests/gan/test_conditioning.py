@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.course.tags import TagLine
 from cgan.gan.conditioning import Conditioning
 

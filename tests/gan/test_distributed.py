@@ -12,7 +12,8 @@ from conftest import ROOT
 
 def _train(args: list[str], nproc: int | None, timeout: float = 300) -> subprocess.CompletedProcess:
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc)] if nproc else [sys.executable]
-    cmd = launcher + ["-m", "cgan", "train", "--base-channels", "8", "--epochs", "5", "--threads", "1", *args]
+    cmd = launcher + ["-m", "cgan", "train", "--preset", "course", "--base-channels", "8", "--epochs", "5", "--threads", "1",
+                      *args]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, r.stdout + r.stderr
     return r

@@ -226,7 +226,8 @@ def test_two_threads_repeat_exactly_from_one_process_to_the_next(synth_extra, tm
     for k in range(3):
         out = tmp_path / f"run{k}"
         r = subprocess.run([sys.executable, "-m", "cgan", "train", "--data", str(synth_extra), "--out", str(out),
-                            "--loss", "acgan", "--base-channels", "16", "--epochs", "2", "--threads", "2", "--no-cache"],
+                            "--preset", "course", "--loss", "acgan", "--base-channels", "16", "--epochs", "2", "--threads", "2",
+                            "--no-cache"],
                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         runs.append(dict(_tensors(torch.load(out / "checkpoint.pt", weights_only=True))))

@@ -10,8 +10,8 @@ from PIL import Image
 
 from cgan.cli import cli
 from cgan.core.checkpoint_io import load_checkpoint
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.synth_faces import read_hair, synth_dataset
 from cgan.transfer.apply import load_transfer, transfer
 from cgan.transfer.networks import TransferG, tag_code

@@ -1,0 +1,106 @@
+"""`cgan train --preset` and `--dry-run`: recipes by name, overridden by what the command line gives,
+resolved and sized without training; a preset's schedule changes its settings at the steps it names."""
+
+from __future__ import annotations
+
+import torch
+from click.testing import CliRunner
+
+from cgan.cli import cli
+from cgan.course.colors import EYE_INDEX, HAIR_INDEX
+from cgan.gan.build import load_run
+from cgan.gan.conditioning import Conditioning
+from cgan.gan.options import DEFAULT_PRESET, PRESETS, TrainOptions, model_config
+from cgan.gan.trainer import Trainer, learning_rates
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def config_lines(output: str) -> dict[str, str]:
+    return dict(line[len("config: "):].split(" = ", 1) for line in output.splitlines() if line.startswith("config: "))
+
+
+def test_help_lists_every_preset():
+    r = run("train", "--help")
+    assert r.exit_code == 0
+    flat = " ".join(r.output.split())
+    for name in PRESETS:
+        assert f"{name}:" in flat
+    assert f"[default: {DEFAULT_PRESET}" in flat
+
+
+def test_dry_run_prints_the_resolved_release_recipe_and_writes_nothing(synth_extra, tmp_path):
+    out = tmp_path / "run"
+    r = run("train", "--data", synth_extra, "--out", out, "--preset", "release", "--dry-run")
+    assert r.exit_code == 0, r.output
+    cfg = config_lines(r.output)
+    assert cfg["arch"] == "biggan64" and cfg["loss"] == "hinge" and cfg["ema"] == "0.999"
+    assert cfg["preset"] == "release" and "'lr_scale': 0.5" in cfg["schedule"]
+    assert cfg["precision"] in ("fp32", "bf16")  # 'auto', resolved for this machine
+    assert "steps: " in r.output and "checkpoint: about" in r.output and "images: " in r.output
+    assert not out.exists()
+
+
+def test_the_command_line_overrides_the_preset(synth_extra, tmp_path):
+    r = run("train", "--data", synth_extra, "--out", tmp_path / "r", "--preset", "course", "--base-channels", 16,
+            "--lr", "1e-4", "--dry-run")
+    cfg = config_lines(r.output)
+    assert cfg["base_channels"] == "16" and cfg["lr"] == "0.0001" and cfg["lr_d"] == "0.0001"
+    assert cfg["arch"] == "dcgan64" and cfg["loss"] == "gan" and cfg["betas"] == "[0.5, 0.999]"  # the rest: course's
+
+
+def test_no_preset_means_the_default_one(synth_extra, tmp_path):
+    cfg = config_lines(run("train", "--data", synth_extra, "--out", tmp_path / "r", "--dry-run").output)
+    assert cfg["preset"] == DEFAULT_PRESET and cfg["arch"] == "biggan64"
+
+
+def test_dry_run_size_is_close_to_the_real_checkpoint(synth_extra, tmp_path):
+    args = ["train", "--data", synth_extra, "--out", tmp_path / "r", "--preset", "course", "--base-channels", 8,
+            "--batch-size", 16, "--max-steps", 2, "--threads", 1]
+    r = run(*args, "--dry-run")
+    line = next(ln for ln in r.output.splitlines() if ln.startswith("checkpoint: about"))
+    estimate = float(line.split()[2]) * 2**20
+    assert run(*args).exit_code == 0
+    real = (tmp_path / "r" / "checkpoint.pt").stat().st_size
+    assert abs(estimate - real) / real < 0.1, (estimate, real)
+
+
+def test_a_plain_resume_goes_on_with_the_runs_own_preset(synth_extra, tmp_path):
+    base = ["train", "--data", synth_extra, "--out", tmp_path / "r", "--base-channels", 8, "--batch-size", 16,
+            "--threads", 1]
+    assert run(*base, "--preset", "course", "--max-steps", 2).exit_code == 0
+    r = run(*base, "--resume", "--max-steps", 3)  # no --preset: the run's (course), not the default
+    assert r.exit_code == 0, r.output
+    s = load_run(tmp_path / "r" / "checkpoint.pt")
+    assert s["step"] == 3 and s["config"]["preset"] == "course" and s["config"]["arch"] == "dcgan64"
+
+
+def _trainer(schedule: tuple) -> Trainer:
+    opts = TrainOptions(out="-", base_channels=8, batch_size=4, schedule=schedule, mode_seeking=0.0)
+    return Trainer(model_config(opts, Conditioning("pair", [("blue", "red"), ("pink", "green")])))
+
+
+def test_the_schedule_changes_rates_and_weights_at_its_steps():
+    tr = _trainer(({"from_step": 2, "lr_scale": 0.5, "mode_seeking": 1.0},))
+    assert learning_rates(tr.cfg, 1) == (2e-4, 2e-4) and learning_rates(tr.cfg, 2) == (1e-4, 1e-4)
+    real = torch.rand(4, 3, 64, 64) * 2 - 1
+    labels = (torch.tensor([HAIR_INDEX[h] for h in ("blue", "pink") * 2]),
+              torch.tensor([EYE_INDEX[e] for e in ("red", "green") * 2]))
+    calls = []
+    tr._mode_seeking = lambda *a: calls.append(tr.step_count) or torch.zeros(())  # record when the term is used
+    for _ in range(4):
+        tr.step(real, *labels)
+        lrs = {g["lr"] for opt in (tr.opt_G, tr.opt_D) for g in opt.param_groups}
+        assert lrs == ({2e-4} if tr.step_count <= 2 else {1e-4}), (tr.step_count, lrs)
+    assert calls == [2, 3]  # from step 2 on, not before
+
+
+def test_a_resumed_trainer_takes_the_schedules_rate_for_its_step():
+    a = _trainer(({"from_step": 1, "lr_scale": 0.25},))
+    state = a.state(1, {})
+    state["step"] = 5
+    b = _trainer(({"from_step": 1, "lr_scale": 0.25},))
+    b.load_state(state)
+    assert {g["lr"] for g in b.opt_G.param_groups} == {5e-5}
