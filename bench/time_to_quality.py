@@ -1,0 +1,284 @@
+"""Time to quality: the minutes each training recipe needs, from scratch, to reach the course baseline.
+
+    python bench/time_to_quality.py                                   # course, then laptop: 120 min each
+    python bench/time_to_quality.py --recipes course,laptop,release --budget 180 --check-every 10
+    python bench/time_to_quality.py --budget 3 --check-every 1 --work /tmp/ttq \\
+        --json /tmp/ttq/ttq.json --plot /tmp/ttq/ttq.png                # a smoke run
+
+Each recipe (`cgan train --preset NAME`) trains in turn, never side by side, on the same data and gets
+the same wall-clock budget, counted from the start of its `cgan train` process (start-up and data
+loading included, as a student feels them). Whenever the trainer writes its checkpoint (each epoch's
+end) and --check-every minutes have passed since the last check, the trainer is paused (SIGSTOP), the
+checkpoint's sampling G (the EMA where the run keeps one) draws the handout grid exactly as
+run_cgan.sh would (hw3/testing_tags.txt, seed 0, float64), the reference classifier reads its tags and
+the course's face detector counts its faces, and the trainer goes on (SIGCONT); paused time is not
+counted. The baseline is the course's: both tags right on >= 90% of the handout lines and >= 20 faces.
+
+Writes --json (default bench/results/time_to_quality.json) after every recipe, and the curves as
+--plot (default docs/time_to_quality.png); both atomically. Linux/macOS only (SIGSTOP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from cgan.core.errors import CganError  # noqa: E402
+from cgan.core.files import atomic_path, atomic_write  # noqa: E402
+from cgan.course.tags import read_testing_tags  # noqa: E402
+from cgan.evaluation.face_detector import PASS_FACES, load_detector  # noqa: E402
+from cgan.evaluation.scoring import count_faces, tag_accuracy  # noqa: E402
+from cgan.evaluation.tagnet import load_classifier  # noqa: E402
+from cgan.gan.build import generator_from_checkpoint, load_run  # noqa: E402
+from cgan.gan.sampling import generate, tag_seeds  # noqa: E402
+from cgan.release.manifest import resolve_checkpoint  # noqa: E402
+from results_page import cpu_name  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+SHARED_CASCADE = SHARED / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
+BASELINE_BOTH = 0.9  # handout tags: share of lines with hair and eyes both right
+POLL_S = 0.5
+RESULT_KEYS = {"course": "course_minutes", "laptop": "preset_minutes", "release": "release_minutes"}
+
+
+class Judge:
+    """The handout grid of a checkpoint, read by the reference classifier and the course's face rule."""
+
+    def __init__(self, tags_file: Path, classifier: str, seed: int) -> None:
+        self.tags_file, self.seed = tags_file, seed
+        self.tags = read_testing_tags(tags_file)
+        self.clf = load_classifier(resolve_checkpoint(classifier))
+        self.detector = load_detector(SHARED_CASCADE if SHARED_CASCADE.exists() else None)
+
+    def __call__(self, ckpt: Path) -> dict:
+        obj = load_run(ckpt)
+        G, cond, _ = generator_from_checkpoint(obj, ckpt)
+        seeds = tag_seeds(self.tags, self.seed, str(self.tags_file))
+        try:
+            images = generate(G, cond, seeds, self.tags if cond.conditional else None, str(self.tags_file))
+        except CganError as e:  # a pair model whose data lacked a handout pair cannot draw that line
+            print(f"{ckpt}: {e}", file=sys.stderr)
+            return {"step": int(obj["step"]), "hair": 0.0, "eyes": 0.0, "both": 0.0, "faces": 0, "baseline": False,
+                    "error": str(e)}
+        p = self.clf.predict(images)
+        acc = tag_accuracy(p.hair, p.eyes, self.tags)
+        faces = count_faces(images, self.detector)["found"]
+        return {"step": int(obj["step"]), "hair": acc["hair"], "eyes": acc["eyes"], "both": acc["both"], "faces": faces,
+                "baseline": acc["both"] >= BASELINE_BOTH and faces >= PASS_FACES}
+
+
+class Trainer:
+    """One `cgan train` process, its wall clock less the time it spent paused."""
+
+    def __init__(self, cmd: list[str], log: Path) -> None:
+        self.log = open(log, "wb")
+        # Its own session: stopping it reaches the whole process tree (cgan re-executes itself once).
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.t0, self.paused = time.time(), 0.0
+
+    def minutes(self, at: float | None = None) -> float:
+        return ((time.time() if at is None else at) - self.t0 - self.paused) / 60
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def pause(self) -> float:
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+        return time.time()
+
+    def resume(self, since: float) -> None:
+        self.paused += time.time() - since
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.running():
+            os.killpg(self.proc.pid, signal.SIGCONT)
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def run_recipe(name: str, a: argparse.Namespace, judge: Judge, work: Path) -> dict:
+    """Train recipe `name` from scratch for a.budget minutes of its own wall clock, judging it on the way."""
+    out = work / name
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    ckpt = out / "checkpoint.pt"
+    # The budget is the bench's to enforce (the trainer's own clock would count the paused time).
+    cmd = [sys.executable, "-m", "cgan", "train", "--preset", name, "--out", str(out),
+           "--time-limit", str(a.budget * 4 + 60), *[x for d in a.data for x in ("--data", str(d))]]
+    if a.threads:
+        cmd += ["--threads", str(a.threads)]
+    if a.device:
+        cmd += ["--device", a.device]
+    tr = Trainer(cmd, work / f"{name}.log")
+    curve: list[dict] = []
+    reached, stopped, seen, next_check = None, "budget", None, a.check_every
+    bar = tqdm(total=round(a.budget * 60), desc=name, file=sys.stderr, mininterval=1.0, dynamic_ncols=True,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} s of training {postfix}")
+    try:
+        while True:
+            alive = tr.running()
+            mtime = ckpt.stat().st_mtime if ckpt.exists() else None
+            fresh = mtime is not None and mtime != seen
+            at = tr.minutes(mtime) if fresh else None
+            over = tr.minutes() >= a.budget
+            # A checkpoint written in budget is judged when a check is due, or when it is the recipe's last.
+            if fresh and at <= a.budget and (at >= next_check or not alive or over):
+                seen = mtime
+                since = tr.pause() if alive else time.time()
+                point = {"minutes": round(at, 3), **judge(ckpt)}
+                if alive:
+                    tr.resume(since)
+                curve.append(point)
+                next_check = at + a.check_every
+                bar.set_postfix(step=point["step"], both=f"{point['both']:.2f}", faces=point["faces"])
+                if point["baseline"] and reached is None:
+                    reached = point["minutes"]
+                    if a.stop_at_baseline:
+                        stopped = "baseline"
+                        break
+            if not alive:
+                stopped = "finished" if tr.proc.returncode == 0 else f"exit {tr.proc.returncode}"
+                break
+            if over:
+                break
+            bar.update(min(bar.total, round(tr.minutes() * 60)) - bar.n)
+            time.sleep(POLL_S)
+    finally:
+        bar.close()
+        tr.stop()
+    trained = min(tr.minutes(), a.budget)
+    steps = curve[-1]["step"] if curve else 0
+    last = curve[-1] if curve else None
+    img_s = steps * _batch(out) / (last["minutes"] * 60) if last and last["minutes"] > 0 else None
+    print(f"{name}: {'baseline at %.1f min' % reached if reached is not None else 'baseline not reached'}"
+          f" ({stopped} after {trained:.1f} min, {len(curve)} checks, last step {steps})", file=sys.stderr)
+    if stopped.startswith("exit"):
+        print(f"{name}: the trainer failed; its log is {work / (name + '.log')}", file=sys.stderr)
+    return {"minutes_to_baseline": reached, "stopped": stopped, "trained_minutes": round(trained, 3),
+            "steps": steps, "img_per_s": round(img_s, 2) if img_s else None, "curve": curve}
+
+
+def _batch(out: Path) -> int:
+    try:
+        return int(json.loads((out / "config.json").read_text())["batch_size"])
+    except (OSError, KeyError, ValueError):
+        return 0
+
+
+def summary(a: argparse.Namespace, runs: dict) -> dict:
+    res = {"cpu": cpu_name(), "threads": a.threads or torch.get_num_threads(), "device": a.device or "auto",
+           "budget_minutes": a.budget, "check_every_minutes": a.check_every, "data": [str(d) for d in a.data],
+           "baseline": {"both": BASELINE_BOTH, "faces": PASS_FACES, "tags": str(a.tags), "seed": a.seed},
+           "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "torch": torch.__version__,
+           "complete": all(r in runs for r in a.recipes)}
+    for name, key in RESULT_KEYS.items():
+        if name in runs:
+            res[key] = runs[name]["minutes_to_baseline"]
+    if "course" in runs and "laptop" in runs and runs["laptop"]["minutes_to_baseline"]:
+        course = runs["course"]["minutes_to_baseline"]
+        res["ratio"] = round((course if course is not None else a.budget) / runs["laptop"]["minutes_to_baseline"], 2)
+        res["ratio_is_lower_bound"] = course is None
+    res["curve"] = {k: r["curve"] for k, r in runs.items()}
+    res["recipes"] = {k: {x: v for x, v in r.items() if x != "curve"} for k, r in runs.items()}
+    return res
+
+
+def plot(res: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name, curve in res["curve"].items():
+        t = [0.0] + [p["minutes"] for p in curve]
+        line, = ax1.plot(t, [0.0] + [p["both"] for p in curve], marker="o", ms=3, label=name)
+        ax2.plot(t, [0] + [p["faces"] for p in curve], marker="o", ms=3, color=line.get_color(), label=name)
+        reached = res["recipes"][name]["minutes_to_baseline"]
+        for ax in (ax1, ax2):
+            if reached is not None:
+                ax.axvline(reached, color=line.get_color(), ls=":", lw=1)
+    ax1.axhline(BASELINE_BOTH, color="gray", ls="--", lw=1)
+    ax2.axhline(PASS_FACES, color="gray", ls="--", lw=1)
+    ax1.set(xlabel="training minutes", ylabel="handout tags, both right", ylim=(0, 1.02))
+    ax2.set(xlabel="training minutes", ylabel="faces found (of 25)", ylim=(0, 25.5))
+    for ax in (ax1, ax2):
+        ax.set_xlim(0, res["budget_minutes"])
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    fig.suptitle(f"Time to the course baseline (dotted: reached), {res['cpu']}, torch threads {res['threads']}", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--recipes", default="course,laptop", help="presets to train, in this order (comma-separated)")
+    ap.add_argument("--budget", type=float, default=120.0, help="wall-clock minutes per recipe")
+    ap.add_argument("--check-every", type=float, default=5.0, help="minutes between checks (at the next checkpoint)")
+    ap.add_argument("--stop-at-baseline", action="store_true", help="end a recipe at its first check on the baseline")
+    ap.add_argument("--data", type=Path, action="append", default=None,
+                    help="training data folder, repeatable [default: ../shared/data/faces]")
+    ap.add_argument("--tags", type=Path, default=ROOT / "hw3" / "testing_tags.txt", help="the handout tags")
+    ap.add_argument("--seed", type=int, default=0, help="base seed of the judged grid (run_cgan.sh's: 0)")
+    ap.add_argument("--classifier", default="tagnet", help="reference classifier (file or release name)")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads for training [default: torch's]")
+    ap.add_argument("--device", default=None, help="training device (cgan train --device) [default: its auto]")
+    ap.add_argument("--work", type=Path, default=None, help="folder for the runs and their logs [default: a temp folder]")
+    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "time_to_quality.json")
+    ap.add_argument("--plot", type=Path, default=ROOT / "docs" / "time_to_quality.png")
+    a = ap.parse_args()
+    a.recipes = [r.strip() for r in a.recipes.split(",") if r.strip()]
+    a.data = a.data or [SHARED / "faces"]
+    missing = [str(d) for d in a.data if not d.is_dir()]
+    if missing:
+        sys.exit(f"time_to_quality: error: {', '.join(missing)}: no such data folder (see ../shared/data/README.md)")
+    if not (a.budget > 0 and a.check_every > 0 and math.isfinite(a.budget)):
+        sys.exit("time_to_quality: error: --budget and --check-every must be positive minutes")
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    judge = Judge(a.tags, a.classifier, a.seed)
+    work = a.work or Path(tempfile.mkdtemp(prefix="cgan-ttq-"))
+    work.mkdir(parents=True, exist_ok=True)
+    runs: dict = {}
+    for name in a.recipes:
+        runs[name] = run_recipe(name, a, judge, work)
+        res = summary(a, runs)
+        text = json.dumps(res, indent=2) + "\n"
+        atomic_write(a.json, lambda f: f.write(text.encode()))
+        plot(res, a.plot)
+    for name, r in runs.items():
+        m = r["minutes_to_baseline"]
+        print(f"{name}: {'%.1f minutes' % m if m is not None else 'not within %g minutes' % a.budget} to the baseline"
+              f" (both >= {BASELINE_BOTH:.0%}, faces >= {PASS_FACES}); {r['steps']} steps, {r['img_per_s']} img/s")
+    if "ratio" in res:
+        print(f"course / laptop: {'>= ' if res['ratio_is_lower_bound'] else ''}{res['ratio']}x")
+    print(f"wrote {a.json} and {a.plot}; runs and logs in {work}")
+
+
+if __name__ == "__main__":
+    main()
