@@ -21,6 +21,7 @@ it is there; `sentences` runs the sentence bench (a few minutes), which needs ..
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import socket
 import subprocess
@@ -56,11 +57,12 @@ def grids(out: Path, tmp: Path) -> None:
 
 
 def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        if shutil.which(name):
-            return shutil.which(name)
-    sys.exit("docs_figures.py: the screenshots need Chromium (apt-get install chromium) and playwright "
-             "(pip install -r requirements-dev.txt); --only grids makes the rest")
+    """The browser for the screenshots, once playwright is known to be importable."""
+    found = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+    if found is None or importlib.util.find_spec("playwright") is None:
+        sys.exit("docs_figures.py: the screenshots need Chromium (apt-get install chromium) and playwright "
+                 "(pip install -r requirements-dev.txt); --only grids makes the rest")
+    return found
 
 
 def committed_copy(dst: Path) -> None:
@@ -71,9 +73,9 @@ def committed_copy(dst: Path) -> None:
 
 
 def report(out: Path, tmp: Path) -> None:
+    browser_path = chromium()
     from playwright.sync_api import sync_playwright
 
-    browser_path = chromium()
     for student in ("student_a", "student_b"):
         committed_copy(tmp / "class" / student)
     cascade = ["--cascade", str(CASCADE)] if CASCADE.is_file() else []
@@ -95,12 +97,14 @@ def free_port() -> int:
 
 
 def demo(out: Path, tmp: Path) -> None:
+    browser_path = chromium()
+    if importlib.util.find_spec("gradio") is None:
+        sys.exit("docs_figures.py: the demo screenshot needs Gradio (pip install -r requirements-demo.txt)")
     from playwright.sync_api import sync_playwright
 
     from cgan.demo import app, pages
     from cgan.release.manifest import resolve_checkpoint
 
-    browser_path = chromium()
     models = pages.Models(resolve_checkpoint("cgan"), resolve_checkpoint("transfer"), "cgan",
                           text=resolve_checkpoint("sentence"), text_name="sentence")
     server, url = app.serve(models, "127.0.0.1", free_port(), block=False)
