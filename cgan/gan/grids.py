@@ -13,7 +13,7 @@ from cgan.course.tags import read_testing_tags
 from cgan.gan.build import load_generator
 from cgan.gan.conditioning import SentenceConditioning, read_codes
 from cgan.gan.models import Generator
-from cgan.gan.sampling import generate_rendered, tag_seeds
+from cgan.gan.sampling import generate_rendered, one_thread_per_op, tag_seeds
 from cgan.text.prompts import plan_images
 
 
@@ -42,7 +42,8 @@ def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: i
                   text: str | None = None, text_file: Path | None = None,
                   log: Callable[[str], None] = lambda m: None) -> Grid:
     """The images of one `cgan generate` call, from the generator file `ckpt` (float64 on the CPU)."""
-    G, cond, _ = load_generator(ckpt)
+    with one_thread_per_op():  # building G is many small ops (its initialisation, then the weights)
+        G, cond, _ = load_generator(ckpt)
     wants_text = text is not None or text_file is not None
     if cond.kind == "sentence" and not wants_text:
         raise CganError(f"{ckpt}: a sentence model: give --text or --text-file")

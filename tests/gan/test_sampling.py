@@ -53,3 +53,21 @@ def test_pair_model_refuses_unseen_pair(model):
     bad = [TagLine("1", "blonde", "gray", 3)]
     with pytest.raises(CganError, match=r"t.txt:3: the pair 'blonde hair gray eyes' was never seen"):
         generate(G, c, [1], bad, path="t.txt")
+
+
+def test_float64_images_side_by_side_equal_one_at_a_time(model):
+    import torch
+
+    from cgan.core.pixels import render
+    from cgan.gan.sampling import render_codes
+
+    G, _ = model
+    G = G.double().eval()
+    z, c = torch.randn(6, 100, dtype=torch.float64), torch.rand(6, 23, dtype=torch.float64)
+    torch.set_num_threads(2)
+    side_by_side = render_codes(G, z, c)
+    assert torch.get_num_threads() == 2  # the caller's thread count is back
+    with torch.no_grad():
+        alone = [render(G(z[i:i + 1], c[i:i + 1])) for i in range(6)]
+    np.testing.assert_array_equal(side_by_side.images, np.concatenate([r.images for r in alone]))
+    np.testing.assert_array_equal(side_by_side.margins, np.concatenate([r.margins for r in alone]))
