@@ -1,4 +1,5 @@
-"""Every ```python block of docs/api.md runs as written from a fresh clone's root, on the bundled models."""
+"""Every ```python block of docs/api.md and the README runs as written from a fresh clone's root, on the
+bundled models."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import pytest
 from conftest import ROOT
 from helpers import tracked_copy
 
-BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "api.md").read_text(), re.S)
+BLOCKS = [block for page in ("docs/api.md", "README.md")
+          for block in re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(), re.S)]
 
 
-def test_the_page_has_examples():
-    assert len(BLOCKS) >= 2
+def test_the_api_page_has_examples():
+    assert len(re.findall(r"```python\n", (ROOT / "docs" / "api.md").read_text())) >= 2
 
 
 @pytest.fixture(scope="module")
