@@ -263,3 +263,26 @@ def share_checkpoint(root: Path, a: str, b: str, size: int = 3 * 2**20) -> None:
     (root / a / "model.bin").write_bytes(blob)
     (root / b / "ckpt").mkdir(exist_ok=True)
     (root / b / "ckpt" / "generator.bin").write_bytes(blob)
+
+
+# Hostile HW3-2 submissions: each writes a grid the grader must not take at face value.
+HOSTILE = {
+    # The right grid on time, then a detached job (double fork, own session) empties it after the script ended.
+    "post_exit_rewriter": ('python gen.py "$1"\n(setsid bash -c "sleep 1; : > samples/cgan.png" &) &\n',
+                           {"verdict": "ok", "reproduce": "identical"}),
+    # Its hidden colours are the original's, but every pixel is fully transparent: a viewer shows nothing.
+    "transparent_grid": ('python gen.py "$1"\npython -c "from PIL import Image; im = Image.open(\'samples/cgan.png\')'
+                         '.convert(\'RGBA\'); im.putalpha(0); im.save(\'samples/cgan.png\')"\n',
+                         {"verdict": "bad format"}),
+    # Hunts the grader's home, caches and environment, and prints what it finds into its log.
+    "home_hunter": ('ls -a ~root ~root/.cache; cat /proc/1/environ; env\n'
+                    'python gen.py "$1"\n', {"verdict": "ok"}),
+}
+
+
+def build_hostile_class(root: Path, tags_file: Path) -> dict[str, dict]:
+    """`good` and the HOSTILE submissions under `root`; returns name -> what the grader must find."""
+    _submission(root, "good", 'python gen.py "$1"\n', tags_file)
+    for name, (script, _) in HOSTILE.items():
+        _submission(root, name, script, tags_file)
+    return {"good": {"verdict": "ok", "reproduce": "identical"}, **{n: want for n, (_, want) in HOSTILE.items()}}

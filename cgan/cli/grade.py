@@ -51,10 +51,13 @@ L = Limits()
 @click.option("--faces/--no-faces", default=True, show_default=True, help="Count faces with the course's detector.")
 @click.option("--cascade", type=click.Path(path_type=Path), default=None, help="The anime face cascade XML.")
 @click.option("--resume/--restart", default=True, show_default=True, help="Keep results of submissions graded before.")
+@click.option("--sandbox", type=click.Choice(["basic", "namespaces"]), default=None,
+              help="Isolation level (default: the strongest this machine allows; see docs/grading.md).")
 @click.option("--network", type=click.Choice(["deny", "allow"]), default="deny", show_default=True,
               help="allow: submissions may download (the course's setting); deny: a failed download is 'needs network'.")
 def grade(submissions_dir: Path, tags_file: Path, out: Path, parts_text: str, students: str, time_limit: float,
-          memory_mb: int, file_mb: int, disk_mb: int, processes: int, network: str, slurm_partition: str | None,
+          memory_mb: int, file_mb: int, disk_mb: int, processes: int, network: str, sandbox: str | None,
+          slurm_partition: str | None,
           slurm_account: str | None, slurm_gpus: int, slurm_cpus: int, slurm_parallelism: int,
           exports: tuple[str, ...], **options) -> None:
     """Run and grade every submission (one folder per student, holding their hw3/).
@@ -76,7 +79,7 @@ def grade(submissions_dir: Path, tags_file: Path, out: Path, parts_text: str, st
     except ValueError as e:
         raise CganError(f"--parts: {e}") from None
     limits = Limits(wall_s=time_limit, memory_mb=memory_mb, file_mb=file_mb, disk_mb=disk_mb, processes=processes,
-                    network=network == "allow")
+                    network=network == "allow", sandbox=sandbox or "")
     slurm = {"partition": slurm_partition, "account": slurm_account, "gpus": slurm_gpus, "cpus": slurm_cpus,
              "parallelism": slurm_parallelism}
     df = grade_class(submissions_dir, tags_file, out, limits, parts=parts,

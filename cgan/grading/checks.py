@@ -15,6 +15,9 @@ BLANK_STD = 2.0  # a tile whose pixels vary less than this (0..255) is blank
 # The rule is 'a grid of 64x64 images'. The course's matplotlib canvas draws them at ~63.7 px; a tile
 # outside this range was resized (a 256x256 PNG holds 51x51 px tiles) and does not pass.
 TILE_PX_RANGE = (60.0, 68.0)
+# A grid is judged as a viewer shows it: transparency composited over white (a browser's page). One
+# whose average opacity is under this shows mostly the page, not the images: not scorable.
+MIN_OPACITY = 0.5
 
 # Verdicts in the order a TA should look at them.
 VERDICTS = ("setup error", "missing files", "needs network", "timeout", "crash", "no output", "bad format",
@@ -41,6 +44,12 @@ def check_format(data: bytes | None, n_images: int, output: str = OUTPUT) -> dic
     arr, mode = read_png(data)
     if arr is None:
         res["problems"].append(mode)
+        return res
+    arr, opacity = displayed(arr)
+    if opacity < 1.0:
+        res["problems"].append(f"{1 - opacity:.0%} transparent: judged as shown on a white page")
+    if opacity < MIN_OPACITY:
+        res["problems"].append("largely transparent: a viewer shows an almost empty image")
         return res
     h, w = arr.shape[:2]
     rows = -(-n_images // GRID_COLS)
@@ -77,6 +86,15 @@ def check_format(data: bytes | None, n_images: int, output: str = OUTPUT) -> dic
     return res
 
 
+def displayed(arr: np.ndarray) -> tuple[np.ndarray, float]:
+    """The RGB a viewer shows (alpha composited over white) and the image's average opacity (0..1)."""
+    if arr.ndim != 3 or arr.shape[2] != 4:
+        return arr, 1.0
+    alpha = arr[..., 3:].astype(np.float32) / 255.0
+    rgb = arr[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return np.rint(rgb).astype(np.uint8), float(alpha.mean())
+
+
 def compare(a: bytes | None, b: bytes | None, levels: int = 2, fraction: float = 0.01) -> dict:
     """Reproduction: 'identical', 'within tolerance' (<= `levels` off on <= `fraction` of values), else 'different'."""
     if a is None or b is None:
@@ -87,6 +105,7 @@ def compare(a: bytes | None, b: bytes | None, levels: int = 2, fraction: float =
     y, _ = read_png(b)
     if x is None or y is None:
         return {"status": "different", "why": "unreadable image"}
+    x, y = displayed(x)[0], displayed(y)[0]  # hidden colours under transparent pixels do not count
     if x.shape[:2] != y.shape[:2]:
         return {"status": "different", "why": f"sizes differ: {x.shape[1]}x{x.shape[0]} vs {y.shape[1]}x{y.shape[0]}"}
     d = np.abs(x[..., :3].astype(np.int16) - y[..., :3].astype(np.int16))

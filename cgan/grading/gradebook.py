@@ -24,7 +24,7 @@ from cgan.course.tags import read_testing_tags
 from cgan.grading.executors import Task, ToolSpec, run_local, run_submitit
 from cgan.grading.gather import gather
 from cgan.grading.parts import ORDER
-from cgan.grading.sandbox import Limits, namespaces_available
+from cgan.grading.sandbox import Limits, choose_level
 from cgan.grading.student import load_result
 
 EXECUTORS = ("local", "slurm", "submitit-local")
@@ -108,8 +108,8 @@ def grade_class(submissions_dir: Path, tags_file: Path, out: Path, limits: Limit
         raise CganError(f"unknown executor {executor!r} (choose from {', '.join(EXECUTORS)})")
     tags = read_testing_tags(tags_file)
     tools = ToolSpec.settle(classifier, faces, cascade, baseline, tags, tags_file, "cgan" in parts, log)
-    iso = namespaces_available()
-    log("isolation: namespaces" if iso is None else f"isolation: basic only ({iso})")
+    level, why = choose_level(limits.sandbox)
+    log(f"isolation: {level}" + (f" ({why})" if why else ""))
     opts = GradeOptions(tags_file=Path(tags_file), out=Path(out), limits=limits, parts=parts, jobs=jobs,
                         tolerance_levels=tolerance_levels, tolerance_fraction=tolerance_fraction, resume=resume,
                         students=tuple(students), gpus=torch.cuda.device_count() if executor == "local" else 0,

@@ -115,3 +115,63 @@ def test_asking_for_an_unavailable_level_is_an_error(monkeypatch):
     with pytest.raises(CganError, match="--sandbox namespaces is not available here: not running as root"):
         sandbox.choose_level("namespaces")
     assert sandbox.choose_level("") == ("basic", "not running as root")
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_transparent_grid_is_judged_as_displayed(tmp_path, level, monkeypatch):
+    """Its hidden colours match the original exactly, but a viewer shows an empty (white) image."""
+    import numpy as np
+
+    from cgan.core.images import png_bytes
+    from cgan.grading.checks import check_format, compare
+
+    _level(level, monkeypatch)
+    rgb = np.random.RandomState(0).randint(0, 256, (320, 320, 3)).astype(np.uint8)
+    original = png_bytes(rgb)
+    alpha = lambda a: png_bytes(np.dstack([rgb, np.full((320, 320), a, np.uint8)]))  # noqa: E731
+    (tmp_path / "sub").mkdir()
+    for name, data in (("clear", alpha(0)), ("faint", alpha(60)), ("opaque", alpha(255))):
+        (tmp_path / "sub" / f"{name}.png").write_bytes(data)
+    r = _run(tmp_path, level, "mkdir -p samples; cp clear.png faint.png opaque.png samples/\n")
+    got = {k: check_format(r.files[f"samples/{k}.png"], 25) for k in ("clear", "faint", "opaque")}
+    for k in ("clear", "faint"):
+        assert not got[k]["scorable"] and not got[k]["ok"]
+        assert "largely transparent: a viewer shows an almost empty image" in got[k]["problems"]
+        assert compare(r.files[f"samples/{k}.png"], original)["status"] == "different"
+    assert got["opaque"]["scorable"] and got["opaque"]["problems"] == ["mode RGBA, expected RGB"]
+    assert compare(r.files["samples/opaque.png"], original)["status"] == "identical"
+    half = np.dstack([rgb, np.where(np.arange(320)[None, :] < 192, 255, 0).repeat(320, 0).astype(np.uint8)])
+    res = check_format(png_bytes(half), 25)  # two columns of tiles see-through: blank on the page
+    assert "40% transparent: judged as shown on a white page" in res["problems"] and not res["ok"]
+    assert res["blank_tiles"] == [i for i in range(25) if i % 5 >= 3]
+
+
+@pytest.mark.parametrize("level", ["namespaces", "basic"])
+def test_cgan_grade_on_hostile_class(tmp_path, level, monkeypatch, synth_classifier):
+    """`cgan grade --sandbox LEVEL` on a small hostile class: the same verdicts at both levels."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from cgan.cli import cli
+
+    from conftest import ROOT
+    from grading_corpus import build_hostile_class
+
+    _level(level, monkeypatch)
+    tags = ROOT / "hw3" / "testing_tags.txt"
+    expected = build_hostile_class(tmp_path / "subs", tags)
+    monkeypatch.setenv("CGAN_TEST_TOKEN", "tok-123-secret")
+    r = CliRunner().invoke(cli, ["grade", str(tmp_path / "subs"), "--tags", str(tags), "--out", str(tmp_path / "out"),
+                                 "--parts", "cgan", "--time-limit", "60", "--classifier", str(synth_classifier),
+                                 "--baseline", "none", "--no-faces", "--sandbox", level, "--jobs", "2"])
+    assert r.exit_code == 0, r.output
+    assert f"isolation: {level}" in r.output
+    df = pd.read_csv(tmp_path / "out" / "grades.csv").set_index("student")
+    for name, want in expected.items():
+        for col, value in want.items():
+            col = "verdict_cgan" if col == "verdict" else f"cgan_{col}"
+            assert df.loc[name, col] == value, (name, col, df.loc[name, col], df.loc[name, "cgan_format"])
+    assert df["cgan_isolation"].str.startswith(level).all()
+    assert "largely transparent" in df.loc["transparent_grid", "cgan_format"]
+    log = (tmp_path / "out" / "students" / "home_hunter" / "log_cgan.txt").read_text()
+    assert "tok-123-secret" not in log and ".bashrc" not in log and "CGAN_TEST_TOKEN" not in log, log
