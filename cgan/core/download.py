@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-import requests
 from tqdm import tqdm
 
 from cgan.core.errors import CganError
@@ -40,6 +39,8 @@ def _looks_like_html(head: bytes) -> bool:
 
 
 def _fetch_once(url: str, part: Path, timeout: float, progress: bool) -> None:
+    import requests  # only a download needs it: a bundled or cached model starts ~0.1 s sooner without
+
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
     try:
