@@ -1,4 +1,4 @@
-"""The colour reader: which hair and eye colour a free-text prompt names, from MiniLM's token vectors.
+"""The learned colour reader: which hair and eye colour a free-text prompt names, from MiniLM's token vectors.
 
 Why not the pooled sentence embedding the flowers use: mean pooling blurs which colour goes with which
 noun. A ridge probe from pooled all-MiniLM-L6-v2 vectors to the 12 + 11 colours reads 99.8% of the
@@ -6,6 +6,8 @@ training phrasings but only 80% (hair) / 81% (eyes) of the held-out ones, so a g
 that vector through a linear layer cannot do better. The reader attends over the contextual token
 vectors instead (one learned query for hair, one for eyes) and reads each colour from what it
 attended to: 95% / 98% on the same held-out phrasings (tag_captions.HELDOUT_TEMPLATES, never trained on).
+It is trained on the caption grammar's training families (phrasing_families.py); a sentence model runs it
+beside the structured pass (prompt_reader.py), which decides where the two disagree.
 
 Its output is the tag model's own `--cond multi` code with probabilities in place of the one-hots,
 so a sentence model is a tag generator plus this reader, and an off-topic prompt gives a blend.
@@ -21,7 +23,11 @@ import torch.nn.functional as F
 
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.text.minilm import MiniLM
-from cgan.text.tag_captions import phrasings
+from cgan.text.phrasing_families import HELDOUT, TRAIN, family_sentences
+
+# Sentences per family: the training families in full, the held-out ones enough for a per-family figure.
+PER_FAMILY = {"train": 400, "heldout": 150}
+SEEDS = {"train": 0, "heldout": 1}
 
 
 class ColourReader(nn.Module):
@@ -48,15 +54,12 @@ class ColourReader(nn.Module):
         return torch.cat([hair.softmax(1), eyes.softmax(1)], 1)
 
 
-def tag_sentences(split: str, pairs: list[tuple[str, str]] | None = None) -> tuple[list[str], torch.Tensor, torch.Tensor]:
-    """Every phrasing of `split` for the (hair, eyes) pairs (default: all 132), with their colour indices."""
-    texts, hair, eyes = [], [], []
-    for h, e in pairs or [(h, e) for h in HAIR_COLORS for e in EYE_COLORS]:
-        ps = phrasings(h, e, split)
-        texts += ps
-        hair += [HAIR_COLORS.index(h)] * len(ps)
-        eyes += [EYE_COLORS.index(e)] * len(ps)
-    return texts, torch.tensor(hair), torch.tensor(eyes)
+def tag_sentences(split: str, pairs: list[tuple[str, str]] | None = None,
+                  per_family: int | None = None) -> tuple[list[str], torch.Tensor, torch.Tensor, list[str]]:
+    """Sentences of the `split` families ('train' or 'heldout') over the (hair, eyes) pairs (default: all
+    132): (texts, hair indices, eye indices, family of each)."""
+    families = list(TRAIN if split == "train" else HELDOUT)
+    return family_sentences(families, per_family or PER_FAMILY[split], SEEDS[split], pairs)
 
 
 def train_reader(states: torch.Tensor, mask: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor, steps: int = 1500,

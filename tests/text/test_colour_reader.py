@@ -1,5 +1,5 @@
-"""The colour reader: MiniLM's token vectors, a reader trained on tag-made sentences that names the colours of
-phrasings it never read, and the sentence model it makes of a tag generator."""
+"""The learned colour reader: MiniLM's token vectors, a reader trained on the caption grammar's training
+families that names the colours of shapes it never read, and the sentence model it makes of a tag generator."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def encoder():
 @pytest.fixture(scope="module")
 def trained(encoder):
     splits = {}
-    for split in ("train", "heldout"):
-        texts, hair, eyes = tag_sentences(split, READER_PAIRS)
+    for split in ("train", "heldout"):  # 40 sentences per family over 16 pairs: 360 to train on, 320 held out
+        texts, hair, eyes, _ = tag_sentences(split, READER_PAIRS, 40)
         splits[split] = (*encoder.token_states(texts), hair, eyes)
     return train_reader(*splits["train"], steps=400, log=lambda m: None), splits
 
@@ -54,8 +54,10 @@ def test_the_reader_names_the_colours_of_heldout_phrasings(trained):
     reader, splits = trained
     train, held = (reader_accuracy(reader, *splits[s]) for s in ("train", "heldout"))
     assert train["both"] > 0.95, train
-    # Measured 0.99 / 1.00 under every ATEN_CPU_CAPABILITY and seeds 0-2 (chance 0.25 each): phrasings it never read, with blue and green on both sides.
-    assert held["hair"] > 0.85 and held["eyes"] > 0.85, held
+    # Held-out families are shapes it never read (key-value lists, "being", possessives, ...): measured
+    # 0.89 hair and 0.95 eyes at seed 0 over these 4 + 4 colours (chance 0.25 each; 0.79 / 0.86 over all
+    # 132 pairs); the structured pass beside it (test_prompt_reader.py) is what reaches 0.95 there.
+    assert held["hair"] > 0.7 and held["eyes"] > 0.7, held
 
 
 @needs_encoder
