@@ -104,7 +104,9 @@ def build(models: pages.Models) -> gr.Blocks:
 
                 def prompt_tab(t, s, k):
                     r = pages.prompts(models, t, int(k), int(s))
-                    return r.image, f"`{r.note}`" + (f"\n\nread as {r.read}" if r.read else "")
+                    notes = "".join(f"\n- {m}" for m in r.notes)
+                    return r.image, f"`{r.note}`" + (f"\n\nread as {r.read}" if r.read else "") + \
+                        (f"\n\nnotes:\n{notes}" if notes else "")
 
                 go_p.click(_guard(prompt_tab), [text, seed_p, n_p], [out_p, note_p])
         with gr.Tab("Transfer"):

@@ -31,6 +31,7 @@ class Result:
     image: np.ndarray  # what the page shows
     note: str  # one line under the image: how to get the same file from the command line
     read: str = ""  # a colour reader's sentence model: the colours it read in each prompt
+    notes: tuple[str, ...] = ()  # and what generate prints about them: synonyms, stand-ins, disagreements
 
 
 class Models:
@@ -127,12 +128,14 @@ def prompts(models: Models, text: str, n: int, seed: int) -> Result:
         raise CganError("type a description, e.g. 'a girl with long pink hair and red eyes'")
     if not 1 <= n <= GRID_COLS * 4:
         raise CganError(f"images per prompt: 1 to {GRID_COLS * 4}")
-    g = sentence_grid(models.text_G, models.text_cond, *plan_rows(lines, n), seed)  # generate --text-file's path
+    said: list[str] = []  # what generate --text-file prints on stderr: synonyms, stand-ins, disagreements
+    g = sentence_grid(models.text_G, models.text_cond, *plan_rows(lines, n), seed, said.append)
     grid = make_grid(g.rendered.images, cols=g.cols)
     read = "; ".join(f"row {i + 1}: {h} hair ({ph:.0%}), {e} eyes ({pe:.0%})"
                      for i, (h, ph, e, pe) in enumerate(g.read[ln] for ln in lines)) if g.read else ""
     return Result(png_bytes(grid), grid,
-                  f"cgan generate --ckpt {models.text_name} --text-file prompts.txt --n {n} --seed {seed}", read)
+                  f"cgan generate --ckpt {models.text_name} --text-file prompts.txt --n {n} --seed {seed}", read,
+                  tuple(m.removeprefix("note: ") for m in said if m.startswith("note: ")))
 
 
 def read_upload(path: str | Path | None) -> np.ndarray:
