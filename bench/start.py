@@ -115,13 +115,14 @@ def main() -> None:
         out.unlink(missing_ok=True)
     med = [statistics.median(p[i] for p in phases) for i in range(len(PHASE_NAMES))]
     print(f"{cpu_name()}; medians of {a.runs} warm runs, measured in this run")
-    print(f"  python -c 'import torch'        {f:6.2f} s   peak RSS {rss_floor:5.0f} MiB   runs {', '.join(f'{x:.2f}' for x in floor)}")
-    print(f"  bash run_cgan.sh {a.tags}  {s:6.2f} s   peak RSS {rss_script:5.0f} MiB   runs {', '.join(f'{x:.2f}' for x in script)}")
+    for name, med, rss, runs in (("python -c 'import torch'", f, rss_floor, floor),
+                                 (f"bash run_cgan.sh {a.tags}", s, rss_script, script)):
+        print(f"  {name:40s} {med:6.2f} s   peak RSS {rss:5.0f} MiB   runs {', '.join(f'{x:.2f}' for x in runs)}")
     print(f"  ratio {s / f:.2f}x the floor (goal <= 1.3x); samples/cgan.png "
           f"{'byte-identical to' if same else 'DIFFERS from'} samples/cgan_original.png")
     if before:
         b = statistics.median(before)
-        print(f"  {a.before}/run_cgan.sh  {b:6.2f} s   runs {', '.join(f'{x:.2f}' for x in before)}   "
+        print(f"  {str(a.before) + '/run_cgan.sh':40s} {b:6.2f} s   runs {', '.join(f'{x:.2f}' for x in before)}   "
               f"ratio {b / f:.2f}x the floor")
     print(f"one `cgan generate` by phase (median of {a.runs} fresh processes):")
     for name, v in zip(PHASE_NAMES, med):

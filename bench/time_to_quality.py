@@ -228,7 +228,8 @@ def plot(res: dict, path: Path) -> None:
         ax.set_xlim(0, res["budget_minutes"])
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
-    fig.suptitle(f"Time to the course baseline (dotted: reached), {res['cpu']}, torch threads {res['threads']}", fontsize=10)
+    fig.suptitle(f"Time to the course baseline (dotted: reached), {res['cpu']}, torch threads {res['threads']}",
+                 fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
@@ -248,7 +249,8 @@ def main() -> None:
     ap.add_argument("--classifier", default="tagnet", help="reference classifier (file or release name)")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads for training [default: torch's]")
     ap.add_argument("--device", default=None, help="training device (cgan train --device) [default: its auto]")
-    ap.add_argument("--work", type=Path, default=None, help="folder for the runs and their logs [default: a temp folder]")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="folder for the runs and their logs [default: a temp folder]")
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "time_to_quality.json")
     ap.add_argument("--plot", type=Path, default=ROOT / "docs" / "time_to_quality.png")
     a = ap.parse_args()

@@ -46,7 +46,8 @@ def test_the_command_table_names_every_command_where_it_is_defined():
 
 def test_generate_loads_neither_the_trainer_the_grader_nor_requests():
     r = _python("import sys, click\nfrom cgan.cli import cli\ncli.get_command(click.Context(cli), 'generate')\n"
-                "print(sorted(m for m in ('pandas', 'gradio', 'requests', 'cgan.gan.trainer', 'cgan.grading', 'cgan.cli.train')"
+                "print(sorted(m for m in ('pandas', 'gradio', 'requests', 'cgan.gan.trainer', 'cgan.grading',"
+                " 'cgan.cli.train')"
                 " if m in sys.modules))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
