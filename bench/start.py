@@ -122,8 +122,8 @@ def main() -> None:
           f"{'byte-identical to' if same else 'DIFFERS from'} samples/cgan_original.png")
     if before:
         b = statistics.median(before)
-        print(f"  {str(a.before) + '/run_cgan.sh':40s} {b:6.2f} s   runs {', '.join(f'{x:.2f}' for x in before)}   "
-              f"ratio {b / f:.2f}x the floor")
+        print(f"  {str(a.before) + '/run_cgan.sh':40s} {b:6.2f} s   peak RSS {peak_rss_mib(before_cmd):5.0f} MiB   "
+              f"runs {', '.join(f'{x:.2f}' for x in before)}   ratio {b / f:.2f}x the floor")
     print(f"one `cgan generate` by phase (median of {a.runs} fresh processes):")
     for name, v in zip(PHASE_NAMES, med):
         print(f"  {name:42s} {v:6.3f} s")

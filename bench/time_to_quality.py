@@ -97,22 +97,28 @@ class Trainer:
     def running(self) -> bool:
         return self.proc.poll() is None
 
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:  # it ended in between: nothing left to pause or wake
+            pass
+
     def pause(self) -> float:
-        os.killpg(self.proc.pid, signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
         return time.time()
 
     def resume(self, since: float) -> None:
         self.paused += time.time() - since
-        os.killpg(self.proc.pid, signal.SIGCONT)
+        self._signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self.running():
-            os.killpg(self.proc.pid, signal.SIGCONT)
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self._signal(signal.SIGCONT)
+            self._signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self._signal(signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
 
@@ -133,16 +139,16 @@ def run_recipe(name: str, a: argparse.Namespace, judge: Judge, work: Path) -> di
         cmd += ["--device", a.device]
     tr = Trainer(cmd, work / f"{name}.log")
     curve: list[dict] = []
-    reached, stopped, seen, next_check = None, "budget", None, a.check_every
+    reached, stopped, seen, next_check, elapsed = None, "budget", None, a.check_every, 0.0
     bar = tqdm(total=round(a.budget * 60), desc=name, file=sys.stderr, mininterval=1.0, dynamic_ncols=True,
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} s of training {postfix}")
     try:
         while True:
-            alive = tr.running()
+            alive, elapsed = tr.running(), tr.minutes()
             mtime = ckpt.stat().st_mtime if ckpt.exists() else None
             fresh = mtime is not None and mtime != seen
             at = tr.minutes(mtime) if fresh else None
-            over = tr.minutes() >= a.budget
+            over = elapsed >= a.budget
             # A checkpoint written in budget is judged when a check is due, or when it is the recipe's last.
             if fresh and at <= a.budget and (at >= next_check or not alive or over):
                 seen = mtime
@@ -163,12 +169,12 @@ def run_recipe(name: str, a: argparse.Namespace, judge: Judge, work: Path) -> di
                 break
             if over:
                 break
-            bar.update(min(bar.total, round(tr.minutes() * 60)) - bar.n)
+            bar.update(min(bar.total, round(elapsed * 60)) - bar.n)
             time.sleep(POLL_S)
     finally:
         bar.close()
         tr.stop()
-    trained = min(tr.minutes(), a.budget)
+    trained = min(elapsed, a.budget)  # when the last check began: judging it is not training
     steps = curve[-1]["step"] if curve else 0
     last = curve[-1] if curve else None
     img_s = steps * _batch(out) / (last["minutes"] * 60) if last and last["minutes"] > 0 else None
