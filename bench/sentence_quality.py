@@ -6,7 +6,8 @@ For N samples spread over all 132 (hair, eyes) pairs, each prompt is one of the 
 (cgan/text/tag_captions.py): tag accuracy by the reference classifier (eyes leave out gray, which it
 never saw), the diversity ratio and near-duplicates; the course's face detector on 10 grids of the
 handout's 25 tags said in held-out words; and what prompts that name no colour, or something else
-entirely, give (the colours the classifier reads, printed; their rows in the grid).
+entirely, give (the colours the classifier reads, printed; their rows in the grid). Sentence shapes
+never trained on, family by family: bench/phrasing_quality.py.
 """
 
 from __future__ import annotations
