@@ -1,6 +1,6 @@
 """A faces sentence model on sentence shapes it never trained on, judged on the images it draws.
 
-    python bench/phrasing_quality.py --ckpt sentence [--prompts 25]
+    python bench/phrasing_quality.py --ckpt sentence [--prompts 50]
 
 For each held-out family of the caption grammar (cgan/text/phrasing_families.py HELDOUT), --prompts
 sentences on (hair, eyes) pairs drawn at random, 5 images each; then the hand-written unseen prompts of
@@ -61,7 +61,7 @@ def judge(G, cond, clf, prompts: list[str], pairs: list[tuple[str, str]], det) -
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", default="sentence", help="faces sentence model: file or release name")
-    ap.add_argument("--prompts", type=int, default=25, help="sentences per held-out family")
+    ap.add_argument("--prompts", type=int, default=50, help="sentences per held-out family")
     ap.add_argument("--classifier", default="tagnet")
     a = ap.parse_args()
     import torch
