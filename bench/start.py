@@ -115,9 +115,9 @@ def main() -> None:
         out.unlink(missing_ok=True)
     med = [statistics.median(p[i] for p in phases) for i in range(len(PHASE_NAMES))]
     print(f"{cpu_name()}; medians of {a.runs} warm runs, measured in this run")
-    for name, med, rss, runs in (("python -c 'import torch'", f, rss_floor, floor),
-                                 (f"bash run_cgan.sh {a.tags}", s, rss_script, script)):
-        print(f"  {name:40s} {med:6.2f} s   peak RSS {rss:5.0f} MiB   runs {', '.join(f'{x:.2f}' for x in runs)}")
+    for name, m, rss, runs in (("python -c 'import torch'", f, rss_floor, floor),
+                               (f"bash run_cgan.sh {a.tags}", s, rss_script, script)):
+        print(f"  {name:40s} {m:6.2f} s   peak RSS {rss:5.0f} MiB   runs {', '.join(f'{x:.2f}' for x in runs)}")
     print(f"  ratio {s / f:.2f}x the floor (goal <= 1.3x); samples/cgan.png "
           f"{'byte-identical to' if same else 'DIFFERS from'} samples/cgan_original.png")
     if before:
