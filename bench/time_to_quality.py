@@ -199,9 +199,9 @@ def summary(a: argparse.Namespace, runs: dict) -> dict:
            "baseline": {"both": BASELINE_BOTH, "faces": PASS_FACES, "tags": str(a.tags), "seed": a.seed},
            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "torch": torch.__version__,
            "complete": all(r in runs for r in a.recipes)}
-    for name, key in RESULT_KEYS.items():
-        if name in runs:
-            res[key] = runs[name]["minutes_to_baseline"]
+    for name, key in RESULT_KEYS.items():  # course and laptop always (null: not run or not reached)
+        if name in runs or name != "release":
+            res[key] = runs[name]["minutes_to_baseline"] if name in runs else None
     if "course" in runs and "laptop" in runs and runs["laptop"]["minutes_to_baseline"]:
         course = runs["course"]["minutes_to_baseline"]
         res["ratio"] = round((course if course is not None else a.budget) / runs["laptop"]["minutes_to_baseline"], 2)
