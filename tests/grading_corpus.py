@@ -286,3 +286,14 @@ def build_hostile_class(root: Path, tags_file: Path) -> dict[str, dict]:
     for name, (script, _) in HOSTILE.items():
         _submission(root, name, script, tags_file)
     return {"good": {"verdict": "ok", "reproduce": "identical"}, **{n: want for n, (_, want) in HOSTILE.items()}}
+
+
+def build_slow_class(root: Path, tags_file: Path) -> Path:
+    """amy and ben (good) and slow, which sleeps while its folder holds a file named `slow`: a task to stop
+    mid-run. Returns that file (remove it and slow grades like the others)."""
+    for name in ("amy", "ben"):
+        _submission(root, name, 'python gen.py "$1"\n', tags_file)
+    _submission(root, "slow", 'if [ -f slow ]; then sleep 1000; fi\npython gen.py "$1"\n', tags_file)
+    flag = root / "slow" / "slow"
+    flag.write_text("")
+    return flag

@@ -38,6 +38,9 @@ L = Limits()
 @click.option("--slurm-account", default=None, help="Slurm account to charge.")
 @click.option("--slurm-gpus", type=int, default=1, show_default=True, help="GPUs per task.")
 @click.option("--slurm-cpus", type=int, default=4, show_default=True, help="CPUs per task.")
+@click.option("--slurm-mem-gb", type=float, default=None, help="Memory per task (GB; default: the partition's).")
+@click.option("--slurm-time-min", type=int, default=None,
+              help="Time limit per task in minutes (default: every part's --time-limit plus 10 minutes).")
 @click.option("--slurm-parallelism", type=int, default=64, show_default=True, help="Tasks of the array running at once.")
 @click.option("--export", "exports", multiple=True, type=click.Choice(["canvas"]),
               help="Also write canvas.csv, a Canvas gradebook import (one column per part).")
@@ -59,6 +62,7 @@ def grade(submissions_dir: Path, tags_file: Path, out: Path, parts_text: str, st
           memory_mb: int, file_mb: int, disk_mb: int, processes: int, network: str, sandbox: str | None,
           slurm_partition: str | None,
           slurm_account: str | None, slurm_gpus: int, slurm_cpus: int, slurm_parallelism: int,
+          slurm_mem_gb: float | None, slurm_time_min: int | None,
           exports: tuple[str, ...], **options) -> None:
     """Run and grade every submission (one folder per student, holding their hw3/).
 
@@ -81,7 +85,7 @@ def grade(submissions_dir: Path, tags_file: Path, out: Path, parts_text: str, st
     limits = Limits(wall_s=time_limit, memory_mb=memory_mb, file_mb=file_mb, disk_mb=disk_mb, processes=processes,
                     network=network == "allow", sandbox=sandbox or "")
     slurm = {"partition": slurm_partition, "account": slurm_account, "gpus": slurm_gpus, "cpus": slurm_cpus,
-             "parallelism": slurm_parallelism}
+             "parallelism": slurm_parallelism, "mem_gb": slurm_mem_gb, "timeout_min": slurm_time_min}
     df = grade_class(submissions_dir, tags_file, out, limits, parts=parts,
                      students=tuple(s.strip() for s in students.split(",") if s.strip()),
                      slurm=slurm, export=exports, log=log, **options)

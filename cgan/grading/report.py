@@ -87,6 +87,19 @@ def _student(out: Path, name: str, doc: dict | None, parts: tuple[str, ...], tag
     return "".join(s)
 
 
+def _jobs(path: Path) -> str:
+    """The cluster's side (--executor slurm): each task's job and array ids and its state, every run."""
+    if not path.is_file():
+        return ""
+    jobs = pd.read_csv(path, dtype=str).fillna("")
+    rows = "".join(f'<tr class="{"v-ok" if r["result"] == "graded" else "v-bad"}"><td>{html.escape(r["student"])}</td>'
+                   f"<td>{html.escape(r['array_id'])}</td><td>{html.escape(r['job_id'])}</td>"
+                   f"<td>{html.escape(r['state'])}</td><td>{html.escape(r['result'])}</td></tr>"
+                   for _, r in jobs.iterrows())
+    return ("<h2>Cluster jobs</h2><p>Every Slurm task of every run, oldest first.</p><table><tr><th>student</th>"
+            f"<th>array</th><th>task</th><th>state</th><th>result</th></tr>{rows}</table>")
+
+
 def write_report(out: Path, df: pd.DataFrame, docs: dict[str, dict], pairs: list[dict], parts: tuple[str, ...],
                  tags: list[TagLine], baseline: dict | None) -> Path:
     """report.html beside grades.csv (its images are the files under students/, linked)."""
@@ -94,6 +107,7 @@ def write_report(out: Path, df: pd.DataFrame, docs: dict[str, dict], pairs: list
             + ", ".join(html.escape(PARTS[k].title) for k in parts) + ".</p>"]
     body += _overview(df, parts, pairs, baseline)
     body.append(_gradebook(df, parts))
+    body.append(_jobs(out / "jobs.csv"))
     for _, r in df.iterrows():
         body.append(_student(out, str(r["student"]), docs.get(str(r["student"])), parts, tags, r))
     path = out / "report.html"

@@ -12,10 +12,9 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from grading_corpus import _submission
+from grading_corpus import build_slow_class
 
 TAGS = ROOT / "hw3" / "testing_tags.txt"
-SLOW = 'if [ -f slow ]; then sleep 1000; fi\npython gen.py "$1"\n'
 
 
 def _pids(pattern: str) -> list[int]:
@@ -40,10 +39,7 @@ def _ancestor(pid: int, needle: str) -> int | None:
 def test_submitit_array_task_killed_and_rerun(tmp_path, synth_classifier):
     pytest.importorskip("submitit", reason="submitit is in requirements-eval.txt")
     subs = tmp_path / "subs"
-    for name in ("amy", "ben"):
-        _submission(subs, name, 'python gen.py "$1"\n', TAGS)
-    _submission(subs, "slow", SLOW, TAGS)
-    (subs / "slow" / "slow").write_text("")
+    flag = build_slow_class(subs, TAGS)
     out = tmp_path / "grades"
     cmd = [sys.executable, "-m", "cgan", "grade", str(subs), "--tags", str(TAGS), "--out", str(out), "--parts", "cgan",
            "--executor", "submitit-local", "--time-limit", "300", "--classifier", str(synth_classifier),
@@ -70,7 +66,7 @@ def test_submitit_array_task_killed_and_rerun(tmp_path, synth_classifier):
     time.sleep(2)
     assert _pids(marker) == []  # the killed task's sandboxed run died with it
     # The rerun grades only what is missing.
-    (subs / "slow" / "slow").unlink()
+    flag.unlink()
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     text = r.stdout + r.stderr
