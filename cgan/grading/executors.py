@@ -196,6 +196,11 @@ def _wait_slurm(tasks: list[Task], jobs: list, log: Callable[[str], None], poll_
                     out = ("error", f"ended {rec['state'] if job.job_id in states else 'out of squeue'} without a result")
             if out is None:
                 continue
+            # A stopped task writes its error before Slurm settles its state (COMPLETING, then CANCELLED):
+            # wait a little for the final one, which is what the report shows.
+            settling = out[0] != "success" and not ended
+            if settling and time.monotonic() - gone_since.setdefault(name, time.monotonic()) < grace_s:
+                continue
             del pending[name]
             if out[0] == "success":
                 rec["state"], rec["result"] = "COMPLETED", "graded"
