@@ -9,6 +9,7 @@ import numpy as np
 from cgan.core.errors import CganError
 from cgan.core.images import GRID_COLS, TILE, read_png
 from cgan.evaluation.layouts import find_tiles_sized
+from cgan.grading.results import PartResult
 
 OUTPUT = "samples/cgan.png"
 BLANK_STD = 2.0  # a tile whose pixels vary less than this (0..255) is blank
@@ -115,34 +116,34 @@ def compare(a: bytes | None, b: bytes | None, levels: int = 2, fraction: float =
     return {"status": status, "max_abs_diff": mx, "diff_fraction": frac}
 
 
-def verdict(row: dict, log: str = "", network: bool = False, script: str = "run_cgan.sh",
+def verdict(res: PartResult, log: str = "", network: bool = False, script: str = "run_cgan.sh",
             judged: bool = True) -> str:
     """One part's verdict; `judged`: its output is a grid checked for format and reproduction (HW3-1,
     HW3-2), else (HW3-3) writing an image is all that is checked."""
-    if row.get("setup_error"):
+    if res.run.setup_error:
         return "setup error"
-    if row["missing"] and script in row["missing"].split(", "):
+    if res.missing and script in res.missing.split(", "):
         return "missing files"
-    if not network and not row["output_written"] and NETWORK_FAILURES.search(log):
+    if not network and not res.output_written and NETWORK_FAILURES.search(log):
         return "needs network"  # the course allowed downloads; with --network deny this is no crash
-    if row["timed_out"]:
+    if res.run.timed_out:
         return "timeout"
-    if not row["output_written"]:
-        return "crash" if row["exit_code"] not in (0, None) else "no output"
+    if not res.output_written:
+        return "crash" if res.run.exit_code not in (0, None) else "no output"
     if not judged:
         return "ok"
-    if not row["scorable"]:
+    if not res.scorable:
         return "bad format"
-    if row["reproduce"] not in ("identical", "within tolerance"):
+    if res.check.reproduce not in ("identical", "within tolerance"):
         return "not reproducible"
     return "ok"
 
 
-def review_hint(row: dict, ev: dict) -> str:
+def review_hint(res: PartResult, ev: dict) -> str:
     """What the TA's review points (mode collapse, and tags for a conditional grid) should look at."""
     if not ev:
         return "no valid grid to review"
-    parts = [f"tags both-correct {row['both_acc']:.0%}"] if "both_acc" in row else []
+    parts = [f"tags both-correct {res.tags.both_acc:.0%}"] if res.tags is not None else []
     d = ev["diversity"]
     if d["collapse"]:
         parts.append(f"mode collapse (feature ratio {d['feature_ratio']:.2f})")

@@ -102,7 +102,7 @@ class Task:
 
 
 def summary(doc: dict) -> str:
-    parts = ", ".join(f"{PARTS[k].title.split()[0]} {r['verdict']} {r['points']}/{PARTS[k].auto_max}"
+    parts = ", ".join(f"{PARTS[k].title.split()[0]} {r.verdict} {r.points}/{PARTS[k].auto_max}"
                       for k, r in doc["parts"].items())
     return f"{doc['student']}: {parts}"
 

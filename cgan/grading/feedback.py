@@ -14,7 +14,7 @@ from cgan.grading.parts import PARTS, lost_points
 
 def write_feedback(student_dir: Path, doc: dict, parts: tuple[str, ...], tags: list[TagLine]) -> Path:
     body = [f"<h1>HW3 feedback: {html.escape(doc['student'])}</h1>"]
-    total = sum(doc["parts"][k]["points"] for k in parts)
+    total = sum(doc["parts"][k].points for k in parts)
     body.append(f"<p>Automatic points: {total} of {sum(PARTS[k].auto_max for k in parts)}. The review points "
                 "(mode collapse, tags, the bonus) are given by the TA.</p>")
     if doc.get("missing_recommended"):
@@ -23,15 +23,15 @@ def write_feedback(student_dir: Path, doc: dict, parts: tuple[str, ...], tags: l
         r = doc["parts"][k]
         part = PARTS[k]
         lost = lost_points(k, r)
-        body.append(f'<h2 class="{verdict_class(r["verdict"])}">{html.escape(part.title)}: {html.escape(r["verdict"])}, '
-                    f'{esc(r["points"])}/{part.auto_max} points</h2>'
+        body.append(f'<h2 class="{verdict_class(r.verdict)}">{html.escape(part.title)}: {html.escape(r.verdict)}, '
+                    f'{esc(r.points)}/{part.auto_max} points</h2>'
                     f"<p>The grader ran <code>{html.escape(' '.join(part.argv))}</code> in a fresh copy of your "
-                    f"repository: {esc(r['run_s'])} s, exit code {esc(r['exit_code'])}.</p>")
+                    f"repository: {esc(r.run.run_s)} s, exit code {esc(r.run.exit_code)}.</p>")
         if lost:
             body.append("<p>Points lost:</p><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lost) + "</ul>")
-        if part.conditional and r.get("both_acc") is not None:
-            body.append(f"<p>The reference classifier read the hair colour right on {r['hair_acc']:.0%} of the "
-                        f"images, the eyes on {r['eyes_acc']:.0%}, both on {r['both_acc']:.0%} (a mark per "
+        if part.conditional and r.tags is not None and r.tags.both_acc is not None:
+            body.append(f"<p>The reference classifier read the hair colour right on {r.tags.hair_acc:.0%} of the "
+                        f"images, the eyes on {r.tags.eyes_acc:.0%}, both on {r.tags.both_acc:.0%} (a mark per "
                         "image below; in brackets what it read instead).</p>")
         body.append(part_figures(student_dir, "", k, r, doc["eval"].get(k) or {}, tags) + log_tail(student_dir, k))
     path = student_dir / "feedback.html"

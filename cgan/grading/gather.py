@@ -32,12 +32,13 @@ def _row(name: str, doc: dict | None, parts: tuple[str, ...]) -> dict:
         return row
     for k in parts:
         r = doc["parts"][k]
-        row[f"verdict_{k}"] = r["verdict"]
-        row[f"points_{k}"] = r["points"]
-        row[f"review_{k}"] = r.get("review_hint", "")
+        row[f"verdict_{k}"] = r.verdict
+        row[f"points_{k}"] = r.points
+        row[f"review_{k}"] = r.review_hint
     row["missing_recommended"] = doc.get("missing_recommended", "")
-    for k in parts:
-        row.update({f"{k}_{f}": v for f, v in doc["parts"][k].items() if f not in ("verdict", "points", "review_hint")})
+    for k in parts:  # every other field under its part's name, flattened as result.json holds it
+        row.update({f"{k}_{f}": v for f, v in doc["parts"][k].to_row().items()
+                    if f not in ("verdict", "points", "review_hint")})
     return row
 
 
@@ -46,7 +47,7 @@ def _grid_hashes(out: Path, docs: dict[str, dict | None], parts: tuple[str, ...]
     for name, doc in docs.items():
         for k in parts:
             p = out / "students" / name / f"{k}.png"
-            if doc is None or PARTS[k].output is None or not p.is_file() or not doc["parts"][k].get("scorable"):
+            if doc is None or PARTS[k].output is None or not p.is_file() or not doc["parts"][k].scorable:
                 continue
             tiles, _, _ = grid_tiles(io.BytesIO(p.read_bytes()), n_tags if PARTS[k].conditional else GRID_IMAGES)
             hashes.setdefault(name, {})[k] = tile_hashes(tiles)

@@ -21,6 +21,7 @@ from cgan.course.tags import TagLine
 from cgan.evaluation.layouts import course_canvas
 from cgan.evaluation.sources import grid_tiles
 from cgan.grading.parts import PARTS
+from cgan.grading.results import PartResult
 
 STYLE = """
 body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1200px} table{border-collapse:collapse}
@@ -105,7 +106,7 @@ def tag_ticks(tags: list[TagLine], per_image: list[dict]) -> str:
     return '<table class="ticks">' + "".join(rows) + "</table>"
 
 
-def write_figures(student_dir: Path, key: str, row: dict, ev: dict, n: int) -> None:
+def write_figures(student_dir: Path, key: str, res: PartResult, ev: dict, n: int) -> None:
     """One part's made figures, once per grading (the report and the feedback page both link them):
     the difference map when output and original differ, the detector's boxes on the course canvas.
     Figures of an earlier grading are removed first, so a regraded student never shows stale ones."""
@@ -117,7 +118,7 @@ def write_figures(student_dir: Path, key: str, row: dict, ev: dict, n: int) -> N
     if not grid.is_file() or _readable(grid):
         return
     data = grid.read_bytes()
-    if orig.is_file() and row.get("reproduce") != "identical":
+    if orig.is_file() and (res.check is None or res.check.reproduce != "identical"):
         heat = heat_map(data, orig.read_bytes())
         if heat is not None:
             atomic_write(diff, lambda f: f.write(heat))
@@ -127,7 +128,7 @@ def write_figures(student_dir: Path, key: str, row: dict, ev: dict, n: int) -> N
         atomic_write(faces, lambda f: f.write(canvas))
 
 
-def part_figures(student_dir: Path, rel: str, key: str, row: dict, ev: dict, tags: list[TagLine]) -> str:
+def part_figures(student_dir: Path, rel: str, key: str, res: PartResult, ev: dict, tags: list[TagLine]) -> str:
     """One part's images, output beside the original and their difference, with the tag ticks (HW3-2)
     and the detector's faces behind a fold (the figures `write_figures` made). `rel`: the student folder
     as seen from the page."""
@@ -164,6 +165,7 @@ def part_figures(student_dir: Path, rel: str, key: str, row: dict, ev: dict, tag
 
 
 def fields_table(row: dict) -> str:
+    """Every field of a part as the gradebook names it (`PartResult.to_row`)."""
     body = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{esc(v)}</td></tr>" for k, v in row.items())
     return f"<details><summary>All fields</summary><table>{body}</table></details>"
 

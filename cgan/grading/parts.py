@@ -16,6 +16,8 @@ import numpy as np
 from cgan.course.tags import TagLine
 from cgan.evaluation.scoring import evaluate
 from cgan.grading.checks import check_format, compare, review_hint, verdict
+from cgan.grading.results import (AutoPoints, Diversity, FaceCount, GridCheck, PartFiles, PartResult, RunInfo,
+                                  TagScores)
 from cgan.grading.sandbox import Limits, RunResult, run_submission
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
@@ -96,10 +98,9 @@ def _new_images(run: RunResult, src: Path) -> dict[str, bytes]:
 
 
 def grade_part(part: Part, src: Path, ctx: PartContext, uid: int, hide: list[Path],
-               env: dict[str, str] | None = None) -> dict:
-    """Run one part of one submission and score it: its gradebook fields, the bulky parts under '_files'."""
+               env: dict[str, str] | None = None) -> tuple[PartResult, PartFiles]:
+    """Run one part of one submission and score it: (its gradebook fields, its bulky files)."""
     missing = [f for f in part.required if not (src / f).is_file()]
-    row: dict = {"missing": ", ".join(missing)}
     original = None
     if part.original:
         p = src / part.original
@@ -109,103 +110,97 @@ def grade_part(part: Part, src: Path, ctx: PartContext, uid: int, hide: list[Pat
     if part.script not in missing:
         run = run_submission(src, list(part.argv), ctx.limits, extra_files={"testing_tags.txt": ctx.tags_bytes},
                              hide=hide, uid=uid, extra_env=env)
-    log = run.output if run else ""
-    row.update(exit_code=run.exit_code if run else None, timed_out=bool(run and run.timed_out),
-               run_s=round(run.wall_s, 2) if run else None, output_bytes=run.output_bytes if run else 0,
-               isolation=run.isolation if run else "", setup_error=run.setup_error if run else None,
-               network="allowed" if ctx.limits.network else "denied")
-    files: dict = {"log": log, "eval": {}, "original": original, "output": None, "images": {}}
+    network = "allowed" if ctx.limits.network else "denied"
+    info = RunInfo(run.exit_code, bool(run.timed_out), round(run.wall_s, 2), run.output_bytes, run.isolation,
+                   run.setup_error, network) if run else RunInfo(network=network)
+    res = PartResult(missing=", ".join(missing), run=info)
+    files = PartFiles(log=run.output if run else "", original=original)
     if part.output is None:
-        images = _new_images(run, src) if run else {}
-        files["images"] = images
-        row.update(output_written=bool(images), outputs=", ".join(images))
-        row["verdict"] = verdict(row, log, ctx.limits.network, part.script, judged=False)
-        row["points"] = 0
-        row["review_hint"] = (f"{len(images)} image(s) written: judge the transfer in the report" if images
-                              else "nothing to review")
-        row["_files"] = files
-        return row
+        files.images = _new_images(run, src) if run else {}
+        res.output_written, res.outputs = bool(files.images), ", ".join(files.images)
+        res.verdict = verdict(res, files.log, ctx.limits.network, part.script, judged=False)
+        res.review_hint = (f"{len(files.images)} image(s) written: judge the transfer in the report" if files.images
+                           else "nothing to review")
+        return res, files
     n = len(ctx.tags) if part.conditional else GRID_IMAGES
-    output = run.files.get(part.output) if run else None
-    files["output"] = output
-    fmt = check_format(output, n, part.output)
-    rep = compare(output, original, ctx.tolerance_levels, ctx.tolerance_fraction)
-    row.update(output_written=output is not None, format_ok=fmt["ok"], scorable=fmt["scorable"], layout=fmt["layout"],
-               format="; ".join(fmt["problems"]) or "ok", reproduce=rep["status"],
-               max_abs_diff=rep.get("max_abs_diff"), diff_fraction=rep.get("diff_fraction"),
-               reproduce_note=rep.get("why", ""))
-    ev: dict = {}
+    files.output = run.files.get(part.output) if run else None
+    fmt = check_format(files.output, n, part.output)
+    rep = compare(files.output, original, ctx.tolerance_levels, ctx.tolerance_fraction)
+    res.output_written = files.output is not None
+    res.check = GridCheck(fmt["ok"], fmt["scorable"], fmt["layout"], "; ".join(fmt["problems"]) or "ok",
+                          rep["status"], rep.get("max_abs_diff"), rep.get("diff_fraction"), rep.get("why", ""))
     if fmt["scorable"]:
-        ev = _score(part, fmt["tiles"], ctx, row)
-    row["verdict"] = verdict(row, log, ctx.limits.network, part.script)
-    row["points_reproduce"] = (part.points["reproduce"] if rep["status"] in ("identical", "within tolerance")
-                               and fmt["scorable"] else 0)
-    row["points_baseline"] = part.points["baseline"] if _passes_baseline(part, row, ev, ctx) else 0
-    row["points"] = row["points_reproduce"] + row["points_baseline"]
-    row["review_hint"] = review_hint(row, ev)
-    files["eval"] = ev
-    row["_files"] = files
-    return row
+        files.eval = _score(part, fmt["tiles"], ctx, res)
+    res.verdict = verdict(res, files.log, ctx.limits.network, part.script)
+    reproduced = rep["status"] in ("identical", "within tolerance") and fmt["scorable"]
+    res.auto = AutoPoints(part.points["reproduce"] if reproduced else 0, _beats_baseline(part, res, files.eval, ctx))
+    res.auto.baseline = part.points["baseline"] if _passes_baseline(res, files.eval) else 0
+    res.points = res.auto.reproduce + res.auto.baseline
+    res.review_hint = review_hint(res, files.eval)
+    return res, files
 
 
-def _score(part: Part, tiles: np.ndarray, ctx: PartContext, row: dict) -> dict:
+def _score(part: Part, tiles: np.ndarray, ctx: PartContext, res: PartResult) -> dict:
     # Faces are counted on the course's canvas rebuilt from the tiles, whatever layout was written.
     ev = evaluate(tiles, ctx.tags if part.conditional else None, ctx.classifier, ctx.detector)
     d = ev["diversity"]
     if part.conditional:
         acc = ev["tag_accuracy"]
-        row.update(hair_acc=acc["hair"], eyes_acc=acc["eyes"], both_acc=acc["both"])
-    row.update(fd_tagnet=ev.get("fd_tagnet", {}).get("value"), feature_ratio=d["feature_ratio"],
-               pixel_ratio=d["pixel_ratio"], collapse=d["collapse"], near_duplicates=d["near_duplicates"])
+        res.tags = TagScores(acc["hair"], acc["eyes"], acc["both"])
+    res.diversity = Diversity(ev.get("fd_tagnet", {}).get("value"), d["feature_ratio"], d["pixel_ratio"],
+                              d["collapse"], d["near_duplicates"])
     if "faces" in ev:
         f = ev["faces"]
-        row.update(faces=f["found"], faces_ge_20=f["pass_ge_20"], faces_gt_20=f["pass_gt_20"],
-                   faces_course_canvas=f.get("course_canvas"), faces_tight=f["tight_grid"])
+        res.faces = FaceCount(f["found"], f["pass_ge_20"], f["pass_gt_20"], f.get("course_canvas"), f["tight_grid"])
     return ev
 
 
-def _passes_baseline(part: Part, row: dict, ev: dict, ctx: PartContext) -> bool:
+def _beats_baseline(part: Part, res: PartResult, ev: dict, ctx: PartContext) -> bool | None:
+    """HW3-2 against the baseline model's tags and Fréchet distance; None where not compared."""
+    b = ctx.baseline
+    if not ev or not (part.conditional and b) or res.tags is None or res.diversity is None:
+        return None
+    fd = res.diversity.fd_tagnet
+    return bool(res.tags.both_acc >= b["both"] and (fd is None or b["fd_tagnet"] is None or fd <= b["fd_tagnet"]))
+
+
+def _passes_baseline(res: PartResult, ev: dict) -> bool:
     """The course's rule where the detector is there (>= 20 faces on its canvas). Without it, HW3-2 falls
-    back to beating the baseline model's tags and Fréchet distance; HW3-1 cannot be judged (no points)."""
+    back to beating the baseline model; HW3-1 cannot be judged (no points)."""
     if not ev:
         return False
-    b = ctx.baseline
-    if part.conditional and b:
-        fd = row.get("fd_tagnet")
-        row["beats_baseline"] = bool(row["both_acc"] >= b["both"]
-                                     and (fd is None or b["fd_tagnet"] is None or fd <= b["fd_tagnet"]))
-    if "faces_ge_20" in row:
-        return bool(row["faces_ge_20"])
-    return bool(row.get("beats_baseline"))
+    if res.faces is not None:
+        return bool(res.faces.ge_20)
+    return bool(res.auto and res.auto.beats_baseline)
 
 
-def lost_points(key: str, row: dict) -> list[str]:
+def lost_points(key: str, res: PartResult) -> list[str]:
     """Why this part got fewer automatic points than it could, in words a student can act on."""
     part = PARTS[key]
-    v = row["verdict"]
+    v = res.verdict
     why = {"setup error": "the grader could not set up the run (not your fault: ask the TA)",
-           "missing files": f"missing: {row['missing']}",
+           "missing files": f"missing: {res.missing}",
            "needs network": "it tried to download something and the grading machine has no network",
            "timeout": "it did not finish within the time limit",
-           "crash": f"it stopped with exit code {row['exit_code']} before writing {part.output or 'any image'}",
+           "crash": f"it stopped with exit code {res.run.exit_code} before writing {part.output or 'any image'}",
            "no output": f"it finished but did not write {part.output or 'any image'}"}
     if v in why:
         return [why[v]]
-    if part.output is None:
+    if part.output is None or res.check is None:
         return []
+    c, auto = res.check, res.auto or AutoPoints()
     out = []
-    if row["format"] != "ok":
-        out.append(f"format: {row['format']}")
-    if not row["points_reproduce"]:
-        detail = row.get("reproduce_note") or (f"pixels differ by up to {row['max_abs_diff']} levels on "
-                                               f"{row['diff_fraction']:.1%} of values" if row.get("max_abs_diff") else "")
-        out.append(f"reproduction: {row['reproduce']}" + (f" ({detail})" if detail else ""))
-    if row["points_reproduce"] or row.get("scorable"):
-        if not row["points_baseline"]:
-            if "faces" in row:
-                out.append(f"baseline: the course's face detector found {row['faces']} faces (20 needed)")
-            elif part.conditional and row.get("beats_baseline") is False:
-                out.append("baseline: tags and Fréchet distance did not beat the course baseline model")
-            else:
-                out.append("baseline: faces were not counted in this grading")
+    if c.format != "ok":
+        out.append(f"format: {c.format}")
+    if not auto.reproduce:
+        detail = c.reproduce_note or (f"pixels differ by up to {c.max_abs_diff} levels on "
+                                      f"{c.diff_fraction:.1%} of values" if c.max_abs_diff else "")
+        out.append(f"reproduction: {c.reproduce}" + (f" ({detail})" if detail else ""))
+    if (auto.reproduce or c.scorable) and not auto.baseline:
+        if res.faces is not None:
+            out.append(f"baseline: the course's face detector found {res.faces.found} faces (20 needed)")
+        elif part.conditional and auto.beats_baseline is False:
+            out.append("baseline: tags and Fréchet distance did not beat the course baseline model")
+        else:
+            out.append("baseline: faces were not counted in this grading")
     return out

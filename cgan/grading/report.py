@@ -78,11 +78,11 @@ def _student(out: Path, name: str, doc: dict | None, parts: tuple[str, ...], tag
         return "".join(s)
     for k in parts:
         r = doc["parts"][k]
-        s.append(f'<div class="part"><h3 class="{verdict_class(r["verdict"])}">{html.escape(PARTS[k].title)}: '
-                 f'{html.escape(r["verdict"])}, {esc(r["points"])}/{PARTS[k].auto_max} points</h3>'
-                 f"<p>Review: {esc(r.get('review_hint'))}</p>"
+        s.append(f'<div class="part"><h3 class="{verdict_class(r.verdict)}">{html.escape(PARTS[k].title)}: '
+                 f'{html.escape(r.verdict)}, {esc(r.points)}/{PARTS[k].auto_max} points</h3>'
+                 f"<p>Review: {esc(r.review_hint)}</p>"
                  + part_figures(d, f"students/{name}/", k, r, doc["eval"].get(k) or {}, tags)
-                 + fields_table(r) + log_tail(d, k) + "</div>")
+                 + fields_table(r.to_row()) + log_tail(d, k) + "</div>")
     s.append(f'<p><a href="students/{n}/feedback.html">The student\'s feedback page</a></p></section>')
     return "".join(s)
 

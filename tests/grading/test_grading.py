@@ -149,11 +149,13 @@ def test_grade_a_class(tmp_path, synth_classifier, synth_extra):
 
 
 def _row(**kw):
+    from cgan.grading.results import PartResult
+
     base = dict(missing="", setup_error=None, timed_out=False, output_written=False, exit_code=1,
                 format_ok=False, reproduce="n/a", points_reproduce=0, points_baseline=0, points=0, run_s=1.0,
                 format="samples/cgan.png was not written", review_hint="no valid grid to review", verdict="crash")
     base.update(kw)
-    return base
+    return PartResult.from_row(base)
 
 
 def test_failed_download_is_needs_network_only_when_denied():

@@ -14,6 +14,7 @@ from cgan.grading.gather import NOT_GRADED, gather
 from cgan.grading.pages import write_figures
 from cgan.grading.parts import PARTS
 from cgan.grading.report import write_report
+from cgan.grading.results import PartResult
 
 from conftest import ROOT
 
@@ -25,11 +26,11 @@ def _chromium() -> str:
     pytest.skip("Chromium is not installed (apt-get install chromium): the report is not rendered in a browser")
 
 
-def _part_row(verdict: str, rep: str, points: int) -> dict:
-    return {"verdict": verdict, "points": points, "review_hint": "-", "reproduce": rep, "format": "ok",
+def _part_row(verdict: str, rep: str, points: int) -> PartResult:
+    return PartResult.from_row({"verdict": verdict, "points": points, "review_hint": "-", "reproduce": rep, "format": "ok",
             "missing": "", "exit_code": 0, "run_s": 1.0, "timed_out": False, "points_reproduce": points,
             "points_baseline": 0, "scorable": True, "max_abs_diff": 40 if rep == "different" else 0,
-            "diff_fraction": 0.5, "hair_acc": 1.0, "eyes_acc": 0.5, "both_acc": 0.5}
+            "diff_fraction": 0.5, "hair_acc": 1.0, "eyes_acc": 0.5, "both_acc": 0.5})
 
 
 def _class(out):
@@ -51,7 +52,7 @@ def _class(out):
         docs[name] = {"student": name, "parts": {"cgan": part}, "missing_recommended": "",
                       "eval": {"cgan": {"per_image": per_image, "faces": {"canvas_boxes": [[91, 58, 60, 60]]}}
                                if name != "carol" else {}}}
-        rows.append({"student": name, "points": part["points"], "points_cgan": part["points"],
+        rows.append({"student": name, "points": part.points, "points_cgan": part.points,
                      "verdict_cgan": verdict, "similar_to": "", "review_cgan": "-"})
     pairs = [{"a": "alice", "b": "bob", "grids": {"cgan": 25}, "files": ["model.pt"], "code": []}]
     for name, doc in docs.items():  # as gather does: the figures once, then both pages
