@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
-from cgan.course.tags import TagLine  # noqa: E402
 from cgan.evaluation.scoring import count_faces  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import load_generator  # noqa: E402

@@ -26,15 +26,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
+from results_page import add_docs_options, write_table  # noqa: E402
+
 from cgan.core.errors import CganError  # noqa: E402
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.course.tags import TagLine, read_testing_tags  # noqa: E402
 from cgan.evaluation.scoring import count_faces, evaluate, tag_accuracy  # noqa: E402
 from cgan.evaluation.sources import generator_samples, real_samples  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import load_generator, load_run  # noqa: E402
 from cgan.release.manifest import load_manifest, resolve_checkpoint  # noqa: E402
-from results_page import add_docs_options, write_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 TAGS = ROOT / "hw3" / "testing_tags.txt"

@@ -22,8 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.core.images import make_grid, save_png  # noqa: E402
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.course.tags import TagLine, read_testing_tags  # noqa: E402
 from cgan.evaluation.scoring import count_faces, evaluate  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+from results_page import cpu_name  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from cgan.core.errors import CganError  # noqa: E402
@@ -47,7 +48,6 @@ from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import generator_from_checkpoint, load_run  # noqa: E402
 from cgan.gan.sampling import generate, tag_seeds  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
-from results_page import cpu_name  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 SHARED_CASCADE = SHARED / "lbpcascade_animeface" / "lbpcascade_animeface.xml"

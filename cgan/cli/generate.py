@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from cgan.cli.common import log
-from cgan.course.colors import HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.core.images import save_grid
 from cgan.core.pixels import Rendered, portability_warning
+from cgan.course.colors import HAIR_COLORS
 from cgan.evaluation.tagnet import eye_reader
 from cgan.gan.build import load_generator
 from cgan.gan.grids import default_release, generate_grid

@@ -15,8 +15,8 @@ from typing import Callable
 
 import gradio as gr
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.demo import pages
 from cgan.transfer.apply import DEFAULT_HAIR
 

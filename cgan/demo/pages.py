@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
 from cgan.core.images import GRID_COLS, TILE, make_grid, png_bytes
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.course.tags import TagLine
 from cgan.gan.build import load_generator
 from cgan.gan.grids import sentence_grid

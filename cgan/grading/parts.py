@@ -16,8 +16,7 @@ import numpy as np
 from cgan.course.tags import TagLine
 from cgan.evaluation.scoring import evaluate
 from cgan.grading.checks import check_format, compare, review_hint, verdict
-from cgan.grading.results import (AutoPoints, Diversity, FaceCount, GridCheck, PartFiles, PartResult, RunInfo,
-                                  TagScores)
+from cgan.grading.results import AutoPoints, Diversity, FaceCount, GridCheck, PartFiles, PartResult, RunInfo, TagScores
 from cgan.grading.sandbox import Limits, RunResult, run_submission
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")

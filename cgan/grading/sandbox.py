@@ -17,8 +17,8 @@ the script ended is not taken. The environment passes by allow-list.
 
 from __future__ import annotations
 
-import os
 import json
+import os
 import shlex
 import shutil
 import signal

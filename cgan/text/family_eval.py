@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import torch
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.text.colour_parse import parse
 from cgan.text.prompt_reader import combine, learned_readings
 

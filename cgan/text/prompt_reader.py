@@ -18,8 +18,8 @@ from typing import Callable
 
 import torch
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.text.colour_parse import Parse, parse
 from cgan.text.colour_words import WHY, canonical, known_list
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.gan.conditioning import Conditioning, ReaderConditioning
 from cgan.text.colour_reader import reader_accuracy, reader_state, tag_sentences, train_reader
 

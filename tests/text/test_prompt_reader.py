@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.core.errors import CganError
+from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.text.colour_parse import parse
 from cgan.text.family_eval import family_accuracy
 from cgan.text.phrasing_families import HELDOUT, TRAIN, family_sentences
