@@ -8,16 +8,12 @@ from pathlib import Path
 import click
 
 from cgan.cli.common import log
-from cgan.core.errors import CganError
 from cgan.core.images import save_grid
 from cgan.core.pixels import Rendered, portability_warning
 from cgan.course.colors import HAIR_COLORS
 from cgan.evaluation.tagnet import eye_reader
-from cgan.gan.build import load_generator
 from cgan.gan.grids import default_release, generate_grid
 from cgan.release.manifest import resolve_checkpoint
-from cgan.text.prompt_reader import check_prompt
-from cgan.text.prompts import read_prompt_file
 from cgan.transfer.apply import DEFAULT_HAIR, colour_list, load_transfer, transfer_job
 
 
@@ -25,20 +21,6 @@ def _warn_margin(r: Rendered, names: list[str]) -> None:
     msg = portability_warning(r, names)
     if msg:
         log(msg)
-
-
-def _check_strict(path: Path, text: str | None, text_file: Path | None) -> None:
-    """Under --strict: every prompt must name a hair and an eye colour (a faces sentence model only)."""
-    if text is None and text_file is None:
-        raise CganError("--strict is for prompts: give --text or --text-file")
-    _, cond, _ = load_generator(path)
-    if not hasattr(cond, "read"):
-        raise CganError(f"{path}: --strict needs a faces sentence model (a colour reader), not {cond.kind}")
-    for line, prompt in ([(0, text)] if text is not None else read_prompt_file(text_file)):
-        try:
-            check_prompt(prompt.strip(), strict=True)
-        except CganError as e:
-            raise CganError(f"{text_file}:{line}: {e}" if line else str(e)) from None
 
 
 @click.command()
@@ -78,10 +60,7 @@ def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: 
     """
     t0 = time.time()
     name = ckpt or default_release(tags_file, text is not None or text_file is not None)
-    path = resolve_checkpoint(name, log=log)
-    if strict:
-        _check_strict(path, text, text_file)
-    grid = generate_grid(path, tags_file, seed, n, text, text_file, log=log)
+    grid = generate_grid(resolve_checkpoint(name, log=log), tags_file, seed, n, text, text_file, log=log, strict=strict)
     save_grid(grid.rendered.images, out, grid.cols)
     _warn_margin(grid.rendered, grid.names)
     prompts = f", {grid.prompts} prompt(s)" if grid.prompts else ""

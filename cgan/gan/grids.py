@@ -14,7 +14,8 @@ from cgan.gan.build import load_generator
 from cgan.gan.conditioning import SentenceConditioning, read_codes
 from cgan.gan.models import Generator
 from cgan.gan.sampling import generate_rendered, one_thread_per_op, tag_seeds
-from cgan.text.prompts import plan_images
+from cgan.text.prompt_reader import check_prompt
+from cgan.text.prompts import plan_images, read_prompt_file
 
 
 @dataclass
@@ -38,10 +39,24 @@ def default_release(tags_file: Path | None, wants_text: bool) -> str:
     return "cgan" if tags_file is not None else "gan"
 
 
+def refuse_missing_colours(ckpt: Path, cond: SentenceConditioning, text: str | None, text_file: Path | None) -> None:
+    """--strict: every prompt must name a hair and an eye colour (a faces sentence model only)."""
+    if not hasattr(cond, "read"):
+        raise CganError(f"{ckpt}: --strict needs a faces sentence model (a colour reader), not {cond.kind}")
+    for line, prompt in ([(0, text)] if text is not None else read_prompt_file(text_file)):
+        try:
+            check_prompt(prompt.strip(), strict=True)
+        except CganError as e:
+            raise CganError(f"{text_file}:{line}: {e}" if line else str(e)) from None
+
+
 def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: int | None = None,
                   text: str | None = None, text_file: Path | None = None,
-                  log: Callable[[str], None] = lambda m: None) -> Grid:
-    """The images of one `cgan generate` call, from the generator file `ckpt` (float64 on the CPU)."""
+                  log: Callable[[str], None] = lambda m: None, strict: bool = False) -> Grid:
+    """The images of one `cgan generate` call, from the generator file `ckpt` (float64 on the CPU).
+    `strict`: refuse a prompt that names no hair or no eye colour, before anything is drawn."""
+    if strict and text is None and text_file is None:
+        raise CganError("--strict is for prompts: give --text or --text-file")
     with one_thread_per_op():  # building G is many small ops (its initialisation, then the weights)
         G, cond, _ = load_generator(ckpt)
     wants_text = text is not None or text_file is not None
@@ -50,6 +65,8 @@ def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: i
     if cond.kind != "sentence" and wants_text:
         raise CganError(f"{ckpt}: --text/--text-file need a sentence model (this one is conditioned on {cond.kind})")
     if cond.kind == "sentence":
+        if strict:
+            refuse_missing_colours(ckpt, cond, text, text_file)
         return sentence_grid(G, cond, *plan_images(text, text_file, n), seed, log)
     if cond.conditional and tags_file is None:
         raise CganError(f"{ckpt}: a conditional model needs a tags file (e.g. hw3/testing_tags.txt)")

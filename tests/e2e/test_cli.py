@@ -117,3 +117,15 @@ def test_export_with_name_registers_the_release(ckpt, tmp_path, monkeypatch):
     assert e["kind"] == "model" and e["url"] == "https://example.org/g.pt" and e["steps"] == 3
     assert e["size"] == out.stat().st_size and e["cond"] == "pair" and e["trained_on"]
     assert load_run(out)["data"]["format"] == "extra"  # the training data summary travels along
+
+
+def test_strict_refuses_a_prompt_missing_a_colour_and_writes_nothing(tmp_path):
+    out = tmp_path / "p.png"
+    r = run("generate", "--text", "a girl with blue eyes", "--strict", "--n", 1, "-o", out)
+    assert r.exit_code == 2 and "names no hair colour; --strict refuses" in r.output and not out.exists()
+    prompts = write(tmp_path / "prompts.txt", "pink hair and red eyes\n\na girl with green hair\n")
+    r = run("generate", "--text-file", prompts, "--strict", "-o", out)
+    assert r.exit_code == 2 and f"{prompts}:3: " in r.output and "names no eye colour" in r.output
+    r = run("generate", "--ckpt", "cgan", "--strict", "-o", out)
+    assert r.exit_code == 2 and "--strict is for prompts" in r.output and not out.exists()
+    assert run("generate", "--text", "pink hair and red eyes", "--strict", "--n", 1, "-o", out).exit_code == 0
