@@ -47,7 +47,7 @@ class Model:
         if self.kind == "sentence":
             raise CganError(f"{self.path}: a sentence model: pass text=")
         if tags is not None:
-            lines = _tag_lines(tags)
+            lines = tag_lines(tags)
             seeds = tag_seeds(lines, seed)
             if self.kind == "none":  # an unconditional model, seeded by the ids as `cgan generate` does
                 return Images(generate_rendered(self.G, self.cond, seeds).images, seeds, [""] * len(seeds))
@@ -75,19 +75,18 @@ class Model:
                       [p for p in prompts for _ in range(n)])
 
 
-def _tag_lines(tags: Tags) -> list[TagLine]:
+def tag_lines(tags: Tags) -> list[TagLine]:
+    """`tags` as TagLines: a tags file read as `cgan generate` reads it, or list item i given id i + 1."""
     if isinstance(tags, (str, Path)) and Path(tags).suffix and Path(tags).is_file():
         return read_testing_tags(Path(tags))
     if isinstance(tags, str):
         tags = [tags]
     lines = []
     for i, t in enumerate(tags):
-        if isinstance(t, TagLine):
-            lines.append(t)
-            continue
-        hair, eyes = parse_pair(t, f"tags[{i}]") if isinstance(t, str) else parse_pair(f"{t[0]} hair {t[1]} eyes",
-                                                                                         f"tags[{i}]")
-        lines.append(TagLine(str(i + 1), hair, eyes))
+        if not isinstance(t, TagLine):
+            text = t if isinstance(t, str) else f"{t[0]} hair {t[1]} eyes"
+            t = TagLine(str(i + 1), *parse_pair(text, f"tags[{i}]"))
+        lines.append(t)
     return lines
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from cgan.api.images import Images
-from cgan.api.models import Tags, _tag_lines
+from cgan.api.models import Tags, tag_lines
 from cgan.core.errors import CganError
 from cgan.evaluation.scoring import evaluate as score
 from cgan.evaluation.sources import grid_tiles
@@ -39,7 +39,7 @@ def evaluate(images: Images | np.ndarray | str | Path, tags: Tags | None = None,
     against the `tags` they were asked for (as `Model.generate` takes them; a tags file too). `cascade`:
     the course's face detector file, else fetched once into the cache."""
     submitted = None
-    lines = _tag_lines(tags) if tags is not None else None
+    lines = tag_lines(tags) if tags is not None else None
     if isinstance(images, (str, Path)):
         array, _, submitted = grid_tiles(Path(images), len(lines) if lines else None)
     else:
