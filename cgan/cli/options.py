@@ -27,6 +27,9 @@ HELP = {
     "flip": "Random horizontal flips of the real images.",
     "mode_seeking": "Weight of the mode-seeking term (MSGAN): pushes images of one condition apart "
                     "(0: off; may be set on --resume).",
+    "aux_weight": "gan, hinge: weight of an auxiliary hair and eye classifier on D's features beside its "
+                  "tag-matching score (Odena et al.'s ACGAN term; D learns it on real images, G is pushed to "
+                  "images it reads right): tags learnt in fewer steps (0: off).",
     "gan_int": "Sentences: GAN-INT, G also learns from midpoints of two captions (Reed et al.).",
     "kl_weight": "Sentences: weight of the conditioning-augmentation KL term (its codes start at unit scale, so "
                  "the KL starts near 60; at 1.0 a short test run stayed grey).",

@@ -50,7 +50,8 @@ ADJUSTABLE_WITH_LR = {
 
 
 # What a setting was in runs from before it existed.
-ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32", "d_steps": 1, "schedule": []}
+ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32", "d_steps": 1, "schedule": [],
+          "aux_weight": 0.0}
 
 
 def resume_config(saved: dict, new: dict, keys: tuple[str, ...], step: int, path: Path,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
 from cgan.core.pixels import EXACT_DTYPE
+from cgan.core.skip_init import skip_init
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator
 from cgan.gan.conditioning import Conditioning
@@ -26,12 +27,12 @@ def build_generator(cfg: dict) -> Generator | BigGenerator:
 def build_discriminator(cfg: dict) -> Discriminator | ProjectionDiscriminator:
     cond = Conditioning.from_config(cfg["cond"])
     acgan = cfg["loss"] == "acgan"
+    # ACGAN's D reads the class from the image alone (Odena et al.); the others see the tags, and with an
+    # auxiliary weight also classify the image.
+    aux = (len(HAIR_COLORS), len(EYE_COLORS)) if acgan or cfg.get("aux_weight") else None
     if cfg["arch"] == BIGGAN_ARCH:  # spectral norm is built in; the projection head reads the condition
-        return ProjectionDiscriminator(0 if acgan else cond.dim, cfg["base_channels"],
-                                       aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None)
-    # ACGAN's D reads the class from the image alone (Odena et al.); the others see the tags.
-    return Discriminator(0 if acgan else cond.dim, cfg["base_channels"], norm=cfg["d_norm"],
-                         aux=(len(HAIR_COLORS), len(EYE_COLORS)) if acgan else None,
+        return ProjectionDiscriminator(0 if acgan else cond.dim, cfg["base_channels"], aux=aux)
+    return Discriminator(0 if acgan else cond.dim, cfg["base_channels"], norm=cfg["d_norm"], aux=aux,
                          spectral_norm=cfg.get("spectral_norm", False), onehot_text=cond.kind != "sentence")
 
 
@@ -39,7 +40,9 @@ def generator_from_checkpoint(obj: dict, path: str | Path = "<checkpoint>") -> t
     """G in eval mode, float64 on the CPU (pixels.py: the same pixels on every machine); the EMA weights
     when the run kept them."""
     cfg = obj["config"]
-    G = load_weights(build_generator(cfg), sampling_state(obj), path, EXACT_DTYPE)
+    with skip_init():  # every weight is loaded next
+        G = build_generator(cfg)
+    G = load_weights(G, sampling_state(obj), path, EXACT_DTYPE)
     return G, Conditioning.from_config(cfg["cond"]), cfg
 
 

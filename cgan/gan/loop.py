@@ -81,6 +81,9 @@ def run_config(data: TaggedImages | CaptionedImages, opts: TrainOptions,
         raise CganError(f"{data.summary.get('data')}: the matching-aware loss needs at least two tag pairs")
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
+    if opts.aux_weight and (opts.loss not in ("gan", "hinge") or cond.kind not in ("pair", "multi")):
+        raise CganError("--aux-weight adds a tag classifier to the gan or hinge discriminator: it needs --loss gan "
+                        "or hinge and tags (--cond pair or multi)")
     if opts.latent_codes and (opts.arch != "biggan" or cond.kind != "none"):
         raise CganError("--latent-codes is for an unconditional (--cond none) --arch biggan generator")
     cfg = model_config(opts, cond)

@@ -40,6 +40,7 @@ class TrainOptions:
     kl_weight: float = 0.1  # sentences: weight of CA's KL term in G's loss (see cli)
     gan_int: bool = False  # sentences: GAN-INT, G also fools D on midpoints of two captions
     mode_seeking: float = 0.0  # weight of Mao et al.'s mode-seeking term (0: off)
+    aux_weight: float = 0.0  # gan, hinge: weight of D's auxiliary hair/eye classifier term (0: off)
     latent_codes: bool = False  # biggan, --cond none: G reads a hair and an eye code from its noise
     init_from: str | None = None  # a generator checkpoint whose weights start G (a new run only)
     d_warmup: int = 0  # steps in which only D learns (a G started from another run meets a fresh D)
@@ -82,6 +83,7 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         **({"latent_codes": [len(HAIR_COLORS), len(EYE_COLORS)]} if opts.latent_codes else {}),
         **({"d_warmup": opts.d_warmup} if opts.d_warmup else {}),
         "d_steps": opts.d_steps,
+        **({"aux_weight": opts.aux_weight} if opts.aux_weight else {}),
         **({"schedule": [dict(stage) for stage in opts.schedule]} if opts.schedule else {}),
         **({"preset": opts.preset} if opts.preset else {}),
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
@@ -90,7 +92,7 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
 
 
 RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
-               "mode_seeking", "precision", "latent_codes", "d_steps", "schedule")
+               "mode_seeking", "precision", "latent_codes", "d_steps", "schedule", "aux_weight")
 LR_KEYS = ("lr", "lr_d")  # compared on --resume only when --lr is given; otherwise the run keeps its own
 
 
@@ -110,13 +112,20 @@ RELEASE_SCHEDULE = ({"from_step": 10_220, "mode_seeking": 1.0},
 _BIGGAN = {"arch": "biggan", "cond": "multi", "loss": "hinge", "base_channels": 32, "batch_size": 64, "ema": 0.999,
            "flip": True, "diffaug": "translation", "precision": "auto"}
 PRESETS: dict[str, Preset] = {
-    "laptop": Preset("the default: the release family (BigGAN-style, factored tags, hinge, EMA) for an hour on a "
-                     "2-core CPU", {**_BIGGAN, "epochs": 10_000, "max_steps": 6_000, "time_limit": 60.0}),
+    # Tuned for minutes to the course baseline on a 2-core CPU (bench/time_to_quality.py, docs/speed.md): the
+    # release family at base 16 (about 5x the base-32 step rate in bf16), an auxiliary tag classifier on D
+    # (the eye colours, the slow part, learnt in far fewer steps) and no augmentation (an hour is too short
+    # for D to overfit 11k images).
+    "laptop": Preset("the default: the release family at base 16 with an auxiliary tag classifier on D, tuned for "
+                     "minutes to a good model on a 2-core CPU (an hour at most)",
+                     {**_BIGGAN, "base_channels": 16, "aux_weight": 1.0, "diffaug": "", "epochs": 10_000,
+                      "max_steps": 6_000, "time_limit": 60.0}),
     "course": Preset("the handout's baseline exactly: DCGAN G and D, one-hot (hair, eyes) pairs, the matching-aware "
                      "loss, Adam 2e-4 / beta1 0.5, batch 64, base 64", {
                          "arch": "dcgan", "cond": "pair", "loss": "gan", "base_channels": 64, "batch_size": 64,
                          "z_dim": 100, "ema": 0.0, "flip": False, "diffaug": "", "epochs": 25, "precision": "fp32"}),
-    "release": Preset("the shipped cgan's recipe as one schedule: the laptop model for 23,105 steps, mode seeking 1.0 "
+    "release": Preset("the shipped cgan's recipe as one schedule: the BigGAN-style model at base 32 for 23,105 "
+                      "steps, mode seeking 1.0 "
                       "from step 10,220, half the rates and mode seeking 0.5 from 18,925",
                       {**_BIGGAN, "epochs": 10_000, "max_steps": 23_105, "schedule": RELEASE_SCHEDULE}),
 }

@@ -128,7 +128,10 @@ class Trainer:
             c_wrong = self.cond.wrong_codes(*labels, self.gen) if self.cond.conditional else None
             out = self.Dd(real, c, c_wrong)
             d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
-            return d_fn(out[0], D(fake_d, c)[0], out[3] if c_wrong is not None else None)
+            d_loss = d_fn(out[0], D(fake_d, c)[0], out[3] if c_wrong is not None else None)
+            if self.cfg.get("aux_weight"):  # on real images only: what the tags look like, not G's guesses
+                d_loss = d_loss + self.cfg["aux_weight"] * losses.class_loss(out[1], out[2], *labels)
+            return d_loss
         if loss == "acgan":
             hair, eyes = labels
             sr, hr, er = self.Dd(real)
@@ -142,10 +145,11 @@ class Trainer:
                 fake: torch.Tensor, labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
         D = self.D
         fake = self._aug(fake)
-        if loss == "gan":
-            g_loss = losses.nonsaturating_g_loss(D(fake, c)[0])
-        elif loss == "hinge":
-            g_loss = losses.hinge_g_loss(D(fake, c)[0])
+        if loss in ("gan", "hinge"):
+            score, hair, eyes = D(fake, c)
+            g_loss = (losses.nonsaturating_g_loss if loss == "gan" else losses.hinge_g_loss)(score)
+            if self.cfg.get("aux_weight"):
+                g_loss = g_loss + self.cfg["aux_weight"] * losses.class_loss(hair, eyes, *labels)
         elif loss == "acgan":
             sf, hf, ef = D(fake)
             g_loss = losses.acgan_g_loss(sf, losses.class_loss(hf, ef, *labels))

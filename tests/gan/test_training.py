@@ -126,6 +126,45 @@ def test_acgan_needs_tags(data, tmp_path):
         quick_train(data, tmp_path / "r", loss="acgan", cond="none")
 
 
+@pytest.mark.parametrize("arch", ["dcgan", "biggan"])
+def test_aux_weight_adds_a_classifier_that_both_losses_use_and_resume_keeps(data, tmp_path, arch):
+    ckpt = quick_train(data, tmp_path / "r", epochs=1, arch=arch, loss="hinge", cond="multi", aux_weight=0.5)
+    cfg = load_run(ckpt)["config"]
+    assert cfg["aux_weight"] == 0.5
+    t = Trainer(cfg)
+    hair, eyes = torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 2, 3])
+    real = torch.rand(4, 3, 64, 64) * 2 - 1
+    c = t.cond.encode(hair, eyes)
+    out = t.D(real, c)
+    assert out[1].shape == (4, 12) and out[2].shape == (4, 11)  # the projection's D, with class heads too
+    # The term is in D's loss (on real images) and G's: its weight moves both by exactly the class loss.
+    torch.manual_seed(0)
+    z = torch.randn(4, t.G.z_dim)
+    fake = t.G(z, c).detach()
+    t.D.eval()  # spectral norm without its power iteration: the same D in every call
+
+    def d_and_g_loss(weight: float):
+        t.cfg = {**cfg, "aux_weight": weight}
+        t.gen.manual_seed(0)  # the same wrong tags in both
+        return t._d_loss("hinge", real, fake, c, (hair, eyes)), t._g_loss("hinge", z, c, None, fake, (hair, eyes))
+
+    (d_aux, g_aux), (d_plain, g_plain) = d_and_g_loss(0.5), d_and_g_loss(0.0)
+    with torch.no_grad():
+        cls_real = losses.class_loss(*t.D(real, c)[1:], hair, eyes)
+        cls_fake = losses.class_loss(*t.D(fake, c)[1:], hair, eyes)
+    torch.testing.assert_close(d_aux - d_plain, 0.5 * cls_real)
+    torch.testing.assert_close(g_aux - g_plain, 0.5 * cls_fake)
+    # A resume with another weight is refused: the heads are part of D.
+    with pytest.raises(CganError, match=r"cannot resume.*aux_weight"):
+        quick_train(data, tmp_path / "r", epochs=2, arch=arch, loss="hinge", cond="multi", resume=True)
+
+
+@pytest.mark.parametrize("loss, cond", [("acgan", "multi"), ("wgan-gp", "multi"), ("hinge", "none")])
+def test_aux_weight_needs_the_matching_aware_loss_and_tags(data, tmp_path, loss, cond):
+    with pytest.raises(CganError, match="--aux-weight"):
+        quick_train(data, tmp_path / "r", loss=loss, cond=cond, aux_weight=1.0)
+
+
 def test_sn_hinge_diffaug_train_and_resume_exactly(data, tmp_path):
     """The options the field added since the seeds: they train, and resume stays bit-exact
     (DiffAugment draws from the checkpointed generator, SN's power-iteration vectors are saved)."""
