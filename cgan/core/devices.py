@@ -24,8 +24,7 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
 
 
 def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU multiplies bf16 in hardware: AMX tiles, or AVX-512's bf16 dot products (AMD Zen 4 and
-    later, Intel Cooper Lake and later)."""
+    """Whether the CPU multiplies bf16 in hardware: AMX tiles, or AVX-512's bf16 dot products."""
     return bool({"amx_bf16", "avx512_bf16"} & cpu_flags(cpuinfo))
 
 
@@ -33,7 +32,7 @@ def resolve_precision(precision: str, device: str) -> str:
     """'auto': bf16 where it pays (a GPU that has it, a CPU with bf16 instructions), else fp32. Without
     them, CPU bf16 runs through emulation slower than fp32, so auto never picks it there; with AVX-512 bf16
     alone (no AMX) the BigGAN-style training step still runs about 2x faster than in fp32
-    (bench/train_speed.py)."""
+    (bench/train_speed.py, docs/speed.md)."""
     if precision != "auto":
         return precision
     if device.startswith("cuda"):
