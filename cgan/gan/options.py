@@ -117,7 +117,7 @@ PRESETS: dict[str, Preset] = {
     # (the eye colours, the slow part, learnt in far fewer steps) and no augmentation (an hour is too short
     # for D to overfit 11k images).
     "laptop": Preset("the default: the release family at base 16 with an auxiliary tag classifier on D, tuned for "
-                     "minutes to a good model on a 2-core CPU (an hour at most)",
+                     "the minutes to the course baseline on a 2-core CPU (an hour at most)",
                      {**_BIGGAN, "base_channels": 16, "aux_weight": 1.0, "diffaug": "", "epochs": 10_000,
                       "max_steps": 6_000, "time_limit": 60.0}),
     "course": Preset("the handout's baseline exactly: DCGAN G and D, one-hot (hair, eyes) pairs, the matching-aware "
@@ -125,8 +125,7 @@ PRESETS: dict[str, Preset] = {
                          "arch": "dcgan", "cond": "pair", "loss": "gan", "base_channels": 64, "batch_size": 64,
                          "z_dim": 100, "ema": 0.0, "flip": False, "diffaug": "", "epochs": 25, "precision": "fp32"}),
     "release": Preset("the shipped cgan's recipe as one schedule: the BigGAN-style model at base 32 for 23,105 "
-                      "steps, mode seeking 1.0 "
-                      "from step 10,220, half the rates and mode seeking 0.5 from 18,925",
+                      "steps, mode seeking 1.0 from step 10,220, half the rates and mode seeking 0.5 from 18,925",
                       {**_BIGGAN, "epochs": 10_000, "max_steps": 23_105, "schedule": RELEASE_SCHEDULE}),
 }
 DEFAULT_PRESET = "laptop"
