@@ -3,7 +3,8 @@ grid, on the course's 640x480 matplotlib canvas (where the course ran it) and on
 320x320 grid, over several base seeds. Passing: >= 20 faces on the canvas.
 
     python bench/faces.py --ckpt cgan --tags hw3/testing_tags.txt --seeds 10
-    python bench/faces.py --ckpt gan --seeds 10
+    python bench/faces.py --ckpt gan --seeds 20 --truncation 1,0.8,0.7,0.6   # a row per noise scale
+    python bench/faces.py --ckpt gan --seeds 20 --truncation 0.6 --offset 500  # seeds 500..524, 1500..1524, ...
 
 Uses ../shared/data's copy of the cascade when present, else fetches it (pinned sha256).
 Also prints the same figure for 25 real images when --real DIR is given (the ceiling).
@@ -37,18 +38,24 @@ def main() -> None:
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--tags", default=None, help="tags file (conditional models)")
     ap.add_argument("--seeds", type=int, default=10, help="base seeds 0, 1000, 2000, ...")
+    ap.add_argument("--offset", type=int, default=0, help="added to every base seed: another family of seed sets")
+    ap.add_argument("--truncation", default="1", help="noise scales, as cgan generate --truncation (comma-separated: "
+                                                      "a row each; run_gan.sh's: 0.6)")
     ap.add_argument("--real", default=None, help="a tagged image folder: score 10 grids of 25 real images too")
     add_docs_options(ap)
     a = ap.parse_args()
     det = load_detector(SHARED_CASCADE if SHARED_CASCADE.exists() else None)
     G, cond, _ = load_generator(resolve_checkpoint(a.ckpt))
     tags = read_testing_tags(a.tags) if a.tags else None
-    found = []
-    for k in range(a.seeds):
-        base = 1000 * k
-        seeds = tag_seeds(tags, base, a.tags) if tags else [base + i for i in range(25)]
-        found.append(count_faces(generate(G, cond, seeds, tags if cond.conditional else None), det))
-    rows = report(a.ckpt, found)
+    rows = []
+    for psi in [float(x) for x in a.truncation.split(",")]:
+        found = []
+        for k in range(a.seeds):
+            base = 1000 * k + a.offset
+            seeds = tag_seeds(tags, base, a.tags) if tags else [base + i for i in range(25)]
+            found.append(count_faces(generate(G, cond, seeds, tags if cond.conditional else None, truncation=psi), det))
+        name = a.ckpt + (f", truncation {psi:g}" if psi != 1.0 else "") + (f", seeds + {a.offset}" if a.offset else "")
+        rows += report(name, found)
     if a.real:
         from cgan.data.tagged import load_tagged_folder
         data = load_tagged_folder(a.real, log=lambda m: None)

@@ -107,6 +107,9 @@ def main() -> None:
     ap.add_argument("--inception-n", type=int, default=500, help="of the N samples, how many KID/FID use (CPU cost)")
     ap.add_argument("--no-inception", action="store_true")
     ap.add_argument("--classifier", default="tagnet")
+    ap.add_argument("--truncation", default="1",
+                    help="noise scales, as cgan generate --truncation: every model is measured at each "
+                         "(comma-separated; run_gan.sh's gan: 0.6)")
     ap.add_argument("--no-real", action="store_true", help="leave out the real-images row (to add models to a table)")
     ap.add_argument("--pairs", choices=["trained", "all", "extra"], default="trained",
                     help="N samples over each model's trained pairs; over all 132 the handout lists (models with "
@@ -179,13 +182,15 @@ def main() -> None:
         real_row = measure(real_fn, tags_grid, clf, det, a.n, inception_ref, a.inception_n)
         rows.append({"name": "real images", "model": f"{extra.name}{', held-out' if own_data else ''} (ceiling)",
                      **real_row})
-    for m, path in zip(models, paths):
+    for (m, path), psi in ((mp, psi) for mp in zip(models, paths) for psi in map(float, a.truncation.split(","))):
         name = Path(m).parent.name if m.endswith("checkpoint.pt") else m
+        if psi != 1.0:
+            name += f", truncation {psi:g}"
 
         G, cond, _ = load_generator(path)  # once: measure() samples it 11 times
 
-        def images_fn(t, n, s, G=G, cond=cond):
-            return generator_samples(G, cond, t, n, s, str(TAGS))
+        def images_fn(t, n, s, G=G, cond=cond, psi=psi):
+            return generator_samples(G, cond, t, n, s, str(TAGS), psi)
 
         every = None
         if a.pairs == "all" and cond.kind == "multi":

@@ -36,10 +36,13 @@ def _warn_margin(r: Rendered, names: list[str]) -> None:
 @click.option("--text", default=None, help="Sentence model: one prompt, --n images of it (5 per row).")
 @click.option("--text-file", type=click.Path(path_type=Path), default=None,
               help="Sentence model: one prompt per line, one row of --n images per prompt.")
+@click.option("--truncation", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
+              help="Noise scale (the truncation trick): lower draws fewer odd images and less variety. "
+                   "run_gan.sh uses 0.6.")
 @click.option("--strict", is_flag=True, help="Faces sentence model: refuse a prompt that names no hair or no eye "
                                              "colour [default: use a stand-in colour and say which].")
 def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: int | None, text: str | None,
-             text_file: Path | None, strict: bool) -> None:
+             text_file: Path | None, strict: bool, truncation: float) -> None:
     """Write the grid of generated images for a tags file (one image per line, in order), or for sentences.
 
     Computed in float64 on the CPU, so the PNG is the same on every machine; an image whose values sit
@@ -52,7 +55,7 @@ def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: 
     \b
     Examples:
       cgan generate hw3/testing_tags.txt -o samples/cgan.png          (the release cgan model)
-      cgan generate -o samples/gan.png                                (the release gan model)
+      cgan generate --truncation 0.6 -o samples/gan.png               (the release gan model, as run_gan.sh)
       cgan generate hw3/testing_tags.txt --ckpt runs/baseline/checkpoint.pt -o samples/cgan.png
       cgan generate --text "a girl with long pink hair and red eyes" -o samples/prompt.png   (the release sentence model)
       cgan generate --ckpt runs/flowers/checkpoint.pt --text "this flower has white petals and a yellow center" -o samples/flowers.png
@@ -60,7 +63,8 @@ def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: 
     """
     t0 = time.time()
     name = ckpt or default_release(tags_file, text is not None or text_file is not None)
-    grid = generate_grid(resolve_checkpoint(name, log=log), tags_file, seed, n, text, text_file, log=log, strict=strict)
+    grid = generate_grid(resolve_checkpoint(name, log=log), tags_file, seed, n, text, text_file, log=log, strict=strict,
+                         truncation=truncation)
     save_grid(grid.rendered.images, out, grid.cols)
     _warn_margin(grid.rendered, grid.names)
     prompts = f", {grid.prompts} prompt(s)" if grid.prompts else ""

@@ -59,18 +59,20 @@ def build(models: pages.Models) -> gr.Blocks:
                     seed = gr.Number(0, precision=0, label="seed", elem_id="seed")
                     lock = gr.Checkbox(True, label="lock seed (off: a new seed each time)", elem_id="lock")
                     n = gr.Slider(1, pages.MAX_IMAGES, value=25, step=1, label="images", elem_id="n")
+                    psi = gr.Slider(0.0, 1.0, value=1.0, step=0.05, elem_id="truncation",
+                                    label="truncation (1: none; lower: more typical, less varied)")
                 go = gr.Button("Generate", variant="primary", elem_id="generate")
                 grid = gr.Image(label="grid", type="numpy", interactive=False, elem_id="grid")
                 note = gr.Markdown(elem_id="note")
                 tags_text = gr.Code(label="tags.txt", elem_id="tags_text")
                 download = gr.DownloadButton("Download PNG", elem_id="download")
 
-                def tags_tab(h, e, s, locked, k):
+                def tags_tab(h, e, s, locked, k, t):
                     s = int(s) if locked else int.from_bytes(os.urandom(3), "little")
-                    r, text = pages.tag_grid(models, h, e, int(k), s)
+                    r, text = pages.tag_grid(models, h, e, int(k), s, float(t))
                     return r.image, f"`{r.note}`", text, _file(r, f"cgan-seed{s}.png", folder), s
 
-                go.click(_guard(tags_tab), [hair, eye, seed, lock, n], [grid, note, tags_text, download, seed])
+                go.click(_guard(tags_tab), [hair, eye, seed, lock, n, psi], [grid, note, tags_text, download, seed])
             with gr.Tab("Transition"):
                 with gr.Row():
                     mode = gr.Radio(["seeds", "tags"], value="seeds", label="walk between", elem_id="mode")

@@ -86,18 +86,22 @@ def tags_file_text(lines: list[TagLine]) -> str:
     return "".join(f"{t.id},{t.hair} hair {t.eyes} eyes\n" for t in lines)
 
 
-def tag_grid(models: Models, hair: str, eyes: str, n: int, seed: int) -> tuple[Result, str]:
-    """The grid `cgan generate TAGS --seed SEED` writes for these tags (the same bytes), and that tags file."""
+def tag_grid(models: Models, hair: str, eyes: str, n: int, seed: int,
+             truncation: float = 1.0) -> tuple[Result, str]:
+    """The grid `cgan generate TAGS --seed SEED --truncation PSI` writes for these tags (the same bytes),
+    and that tags file."""
+    flag = f" --truncation {truncation:g}" if truncation != 1.0 else ""
     if not models.cond.conditional:
-        grid = make_grid(generate_rendered(models.G, models.cond, [seed + k for k in range(n)]).images)
-        note = f"cgan generate --ckpt {models.name} --n {n} --seed {seed}"
+        grid = make_grid(generate_rendered(models.G, models.cond, [seed + k for k in range(n)],
+                                           truncation=truncation).images)
+        note = f"cgan generate --ckpt {models.name} --n {n} --seed {seed}{flag}"
         return Result(png_bytes(grid), grid, note), ""
     if models.kind == "sentence":
         raise CganError("a sentence model: use the prompt tab")
     lines = tag_lines(models, hair, eyes, n, seed)
-    images = generate_rendered(models.G, models.cond, tag_seeds(lines, seed), lines).images
+    images = generate_rendered(models.G, models.cond, tag_seeds(lines, seed), lines, truncation=truncation).images
     grid = make_grid(images)
-    note = f"cgan generate tags.txt --ckpt {models.name} --seed {seed}  (tags.txt as shown)"
+    note = f"cgan generate tags.txt --ckpt {models.name} --seed {seed}{flag}  (tags.txt as shown)"
     return Result(png_bytes(grid), grid, note), tags_file_text(lines)
 
 

@@ -27,13 +27,14 @@ from cgan.transfer.apply import DEFAULT_HAIR, colour_list, load_transfer, transf
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGINALS = {name: ROOT / "samples" / f"{name}_original.png" for name in ("cgan", "gan", "transfer")}
+RUN_GAN_TRUNCATION = 0.6  # run_gan.sh's --truncation (tests/e2e/test_scripts.py reads the script for it)
 
 
 def outputs() -> dict[str, bytes]:
     """The PNG bytes run_cgan.sh, run_gan.sh and extra_run.sh write, made by the library calls behind
     `cgan generate` and `cgan transfer` with the release files."""
     cgan = generate_grid(resolve_checkpoint("cgan"), ROOT / "hw3" / "testing_tags.txt", seed=0)
-    gan = generate_grid(resolve_checkpoint("gan"), seed=0, n=25)
+    gan = generate_grid(resolve_checkpoint("gan"), seed=0, n=25, truncation=RUN_GAN_TRUNCATION)
     G, _ = load_transfer(resolve_checkpoint("transfer"))
     job = transfer_job(G, [], colour_list(DEFAULT_HAIR, HAIR_COLORS, "--hair"), "keep", resolve_checkpoint("cgan"))
     return {"cgan": png_bytes(make_grid(cgan.rendered.images, cgan.cols)),

@@ -48,18 +48,19 @@ def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,
     return generator_samples(G, cond, tags, n, seed, tags_path)
 
 
-def generator_samples(G, cond, tags: list[TagLine] | None, n: int, seed: int = 0,
-                      tags_path: str = "<tags>") -> tuple[np.ndarray, list[TagLine] | None]:
-    """Images from a loaded generator: one per tag line, or `n` spread evenly over the pairs it was trained on."""
+def generator_samples(G, cond, tags: list[TagLine] | None, n: int, seed: int = 0, tags_path: str = "<tags>",
+                      truncation: float = 1.0) -> tuple[np.ndarray, list[TagLine] | None]:
+    """Images from a loaded generator: one per tag line, or `n` spread evenly over the pairs it was trained on
+    (noise scaled by `truncation`, as `cgan generate --truncation`)."""
     if cond.kind == "sentence":
         raise CganError("this is a sentence model: cgan eval scores hair/eye tags; judge it with generate --text-file")
     if not cond.conditional:
         seeds = tag_seeds(tags, seed, tags_path) if tags else [seed + k for k in range(n)]
-        return generate(G, cond, seeds), None
+        return generate(G, cond, seeds, truncation=truncation), None
     if tags is None:
         k = len(cond.pairs)
         tags = [TagLine(str(i), *cond.pairs[i % k]) for i in range(n)]
-    return generate(G, cond, tag_seeds(tags, seed, tags_path), tags, path=tags_path), tags
+    return generate(G, cond, tag_seeds(tags, seed, tags_path), tags, path=tags_path, truncation=truncation), tags
 
 
 def real_samples(data, tags: list[TagLine] | None, n: int, seed: int = 0,

@@ -13,7 +13,7 @@ from cgan.course.tags import read_testing_tags
 from cgan.gan.build import load_generator
 from cgan.gan.conditioning import SentenceConditioning, read_codes
 from cgan.gan.models import Generator
-from cgan.gan.sampling import generate_rendered, one_thread_per_op, tag_seeds
+from cgan.gan.sampling import check_truncation, generate_rendered, one_thread_per_op, tag_seeds
 from cgan.text.prompt_reader import check_prompt
 from cgan.text.prompts import plan_images, read_prompt_file
 
@@ -52,9 +52,11 @@ def refuse_missing_colours(ckpt: Path, cond: SentenceConditioning, text: str | N
 
 def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: int | None = None,
                   text: str | None = None, text_file: Path | None = None,
-                  log: Callable[[str], None] = lambda m: None, strict: bool = False) -> Grid:
+                  log: Callable[[str], None] = lambda m: None, strict: bool = False, truncation: float = 1.0) -> Grid:
     """The images of one `cgan generate` call, from the generator file `ckpt` (float64 on the CPU).
-    `strict`: refuse a prompt that names no hair or no eye colour, before anything is drawn."""
+    `strict`: refuse a prompt that names no hair or no eye colour, before anything is drawn;
+    `truncation`: each image's noise scale (gan.sampling.truncate)."""
+    check_truncation(truncation)  # before the model is loaded
     if strict and text is None and text_file is None:
         raise CganError("--strict is for prompts: give --text or --text-file")
     with one_thread_per_op():  # building G is many small ops (its initialisation, then the weights)
@@ -67,7 +69,7 @@ def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: i
     if cond.kind == "sentence":
         if strict:
             refuse_missing_colours(ckpt, cond, text, text_file)
-        return sentence_grid(G, cond, *plan_images(text, text_file, n), seed, log)
+        return sentence_grid(G, cond, *plan_images(text, text_file, n), seed, log, truncation)
     if cond.conditional and tags_file is None:
         raise CganError(f"{ckpt}: a conditional model needs a tags file (e.g. hw3/testing_tags.txt)")
     if tags_file is not None:
@@ -75,17 +77,19 @@ def generate_grid(ckpt: Path, tags_file: Path | None = None, seed: int = 0, n: i
         seeds = tag_seeds(tags, seed, str(tags_file))
         names = [f"{tags_file}:{t.line} (seed {s})" for t, s in zip(tags, seeds)]
         if cond.conditional:
-            return Grid(generate_rendered(G, cond, seeds, tags, path=str(tags_file)), names)
-        return Grid(generate_rendered(G, cond, seeds), names)  # an unconditional model seeded by the ids
+            return Grid(generate_rendered(G, cond, seeds, tags, path=str(tags_file), truncation=truncation), names)
+        # An unconditional model seeded by the ids.
+        return Grid(generate_rendered(G, cond, seeds, truncation=truncation), names)
     n = 25 if n is None else n
     if n < 1:
         raise CganError("--n must be at least 1")
     seeds = [seed + k for k in range(n)]
-    return Grid(generate_rendered(G, cond, seeds), [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)])
+    return Grid(generate_rendered(G, cond, seeds, truncation=truncation),
+                [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)])
 
 
 def sentence_grid(G: Generator, cond: SentenceConditioning, prompts: list[str], offsets: list[int], cols: int,
-                  seed: int = 0, log: Callable[[str], None] = lambda m: None) -> Grid:
+                  seed: int = 0, log: Callable[[str], None] = lambda m: None, truncation: float = 1.0) -> Grid:
     """A sentence model's images: one per (prompt, seed offset) of a plan from text.prompts."""
     codes = cond.encode_texts(prompts, log=log)  # each distinct prompt is encoded once
     read = {}
@@ -94,5 +98,5 @@ def sentence_grid(G: Generator, cond: SentenceConditioning, prompts: list[str], 
         for p, (h, ph, e, pe) in read.items():
             log(f"{p!r}: read as {h} hair ({ph:.0%}), {e} eyes ({pe:.0%})")
     seeds = [seed + k for k in offsets]
-    return Grid(generate_rendered(G, cond, seeds, codes=codes),
+    return Grid(generate_rendered(G, cond, seeds, codes=codes, truncation=truncation),
                 [f"image {i + 1} (seed {s})" for i, s in enumerate(seeds)], cols, len(set(prompts)), read)

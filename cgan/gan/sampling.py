@@ -24,6 +24,30 @@ def noise(seed: int, z_dim: int, dtype: torch.dtype = torch.float32) -> torch.Te
     return torch.from_numpy(np.random.RandomState(seed).randn(z_dim)).to(dtype)
 
 
+def truncate(z: torch.Tensor, psi: float, keep: int = 0) -> torch.Tensor:
+    """The truncation trick as a noise scale: every component but the first `keep` (those a latent-codes
+    G reads as its hair and eye codes, whose buckets must not move) times `psi`, pulling samples toward
+    the generator's typical image: fewer odd ones, less variety. One correctly rounded multiply per
+    component, so the noise is the same on every machine."""
+    if check_truncation(psi) == 1.0:
+        return z
+    out = z.clone()
+    out[:, keep:] *= psi
+    return out
+
+
+def check_truncation(psi: float) -> float:
+    """`psi`, or a CganError when it is no truncation (NaN, or outside 0..1)."""
+    if not 0.0 <= psi <= 1.0:  # NaN fails too
+        raise CganError(f"truncation {psi} is outside 0..1 (1: none; lower: nearer the typical image)")
+    return psi
+
+
+def code_components(G: Generator) -> int:
+    """How many leading noise components G reads as discrete codes rather than as noise."""
+    return len(getattr(G, "latent_codes", None) or ())
+
+
 def tag_seeds(tags: list[TagLine], base_seed: int, path: str = "<tags>") -> list[int]:
     """Line i's seed is base seed + its id, so it is the same image whatever else the file holds."""
     seeds = []
@@ -38,16 +62,17 @@ def tag_seeds(tags: list[TagLine], base_seed: int, path: str = "<tags>") -> list
 
 
 def generate(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
-             path: str = "<tags>", codes: torch.Tensor | None = None) -> np.ndarray:
+             path: str = "<tags>", codes: torch.Tensor | None = None, truncation: float = 1.0) -> np.ndarray:
     """NHWC uint8 images, one per seed (and per tag line, or row of `codes`, when conditional)."""
-    return generate_rendered(G, cond, seeds, tags, path, codes).images
+    return generate_rendered(G, cond, seeds, tags, path, codes, truncation).images
 
 
 def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
-                      path: str = "<tags>", codes: torch.Tensor | None = None) -> Rendered:
+                      path: str = "<tags>", codes: torch.Tensor | None = None, truncation: float = 1.0) -> Rendered:
     """`generate` with each image's rounding margin. Computes in G's dtype on G's device: a loaded
     generator is float64 on the CPU (gan.build.load_generator), so the pixels are the same on every
-    machine; each image is its own forward pass, so none depends on the others."""
+    machine; each image is its own forward pass, so none depends on the others. `truncation` scales
+    each image's noise (see `truncate`)."""
     if codes is not None:
         if len(codes) != len(seeds):
             raise CganError("one condition code per image is needed")
@@ -59,6 +84,7 @@ def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: 
             cond.check(t, at(path, t.line))
         c_all = cond.encode_tags(tags)
     zs = torch.stack([noise(seed, G.z_dim, torch.float64) for seed in seeds]) if seeds else torch.zeros(0, G.z_dim)
+    zs = truncate(zs, truncation, code_components(G))
     return render_codes(G, zs, c_all if cond.conditional else None)
 
 

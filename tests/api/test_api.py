@@ -10,6 +10,7 @@ from cgan.api import evaluate, load
 from cgan.core.errors import CganError
 from cgan.core.images import make_grid, png_bytes
 from cgan.course.tags import read_testing_tags
+from cgan.evaluation.reproducibility import RUN_GAN_TRUNCATION
 
 from conftest import ROOT
 
@@ -55,6 +56,11 @@ def test_unconditional_seeds_and_kinds():
     assert gan.kind == "none"
     a, b = gan.generate(n=3, seed=10), gan.generate(n=1, seed=12)
     assert a.seeds == [10, 11, 12] and np.array_equal(a.array[2], b.array[0])
+    # run_gan.sh's pixels from Python: its seeds and truncation.
+    grid = png_bytes(make_grid(gan.generate(n=25, seed=0, truncation=RUN_GAN_TRUNCATION).array))
+    assert grid == (ROOT / "samples" / "gan_original.png").read_bytes()
+    with pytest.raises(CganError, match="truncation 1.5 is outside 0..1"):
+        gan.generate(n=1, truncation=1.5)
 
 
 def test_what_a_model_cannot_do_is_a_one_line_error(cgan_model):

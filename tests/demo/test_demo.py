@@ -29,10 +29,10 @@ def models():
     return pages.Models(resolve_checkpoint("cgan"), resolve_checkpoint("transfer"), "cgan")
 
 
-def _cli_generate(tags_text: str, seed: int, tmp_path) -> bytes:
+def _cli_generate(tags_text: str, seed: int, tmp_path, *more: str) -> bytes:
     (tmp_path / "tags.txt").write_text(tags_text)
     subprocess.run([sys.executable, "-m", "cgan", "generate", str(tmp_path / "tags.txt"), "--seed", str(seed),
-                    "-o", str(tmp_path / "cli.png")], cwd=ROOT, check=True, capture_output=True)
+                    *more, "-o", str(tmp_path / "cli.png")], cwd=ROOT, check=True, capture_output=True)
     return (tmp_path / "cli.png").read_bytes()
 
 
@@ -40,6 +40,9 @@ def test_tag_grid_is_the_png_cgan_generate_writes(models, tmp_path):
     r, text = pages.tag_grid(models, "random", "red", 7, 11)
     assert text.count("\n") == 7 and all(line.endswith("red eyes") for line in text.splitlines())
     assert r.png == _cli_generate(text, 11, tmp_path)
+    t, text = pages.tag_grid(models, "random", "red", 7, 11, truncation=0.5)
+    assert "--truncation 0.5" in t.note and t.png != r.png
+    assert t.png == _cli_generate(text, 11, tmp_path, "--truncation", "0.5")
 
 
 def test_random_picks_only_pairs_the_model_knows(models):

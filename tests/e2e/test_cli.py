@@ -62,6 +62,12 @@ def test_generate_without_ckpt_uses_the_release_models(tmp_path):
     assert r.exit_code == 2 and "not both" in r.output and not (tmp_path / "t.png").exists()
 
 
+def test_truncation_outside_0_to_1_is_a_usage_error(tmp_path):
+    r = CliRunner().invoke(cli, ["generate", "--n", "2", "--truncation", "1.5", "-o", str(tmp_path / "g.png")])
+    assert r.exit_code == 2 and "'--truncation'" in r.output and "0<=x<=1" in r.output
+    assert not (tmp_path / "g.png").exists()
+
+
 def test_unknown_release_name(tmp_path):
     r = run("generate", "--ckpt", "no-such-model", "-o", tmp_path / "x.png")
     assert r.exit_code == 2 and "unknown release name 'no-such-model'" in r.output

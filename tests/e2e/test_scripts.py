@@ -41,6 +41,11 @@ def test_script_reproduces_the_committed_grid(repo, script, args, out):
     assert png.read_bytes() == (repo / "samples" / f"{out}_original.png").read_bytes()
 
 
+def test_run_gan_draws_at_the_truncation_the_library_checks():
+    from cgan.evaluation.reproducibility import RUN_GAN_TRUNCATION
+    assert f"--truncation {RUN_GAN_TRUNCATION} " in (ROOT / "run_gan.sh").read_text()
+
+
 def test_tags_path_is_relative_to_the_callers_directory(repo, tmp_path):
     (tmp_path / "mine.txt").write_text("1,blue hair red eyes\n2,green hair blue eyes\n")
     r = bash(repo, str(repo / "run_cgan.sh"), "mine.txt", cwd=tmp_path)
