@@ -320,7 +320,7 @@ def main() -> None:
         name, runs[name], carried[name] = carried_recipe(spec, a)
         if name in a.recipes:
             sys.exit(f"time_to_quality: error: --carry {spec}: {name} is also in --recipes")
-    work = a.work or Path(tempfile.mkdtemp(prefix="cgan-ttq-"))
+    work = a.work or (Path(tempfile.mkdtemp(prefix="cgan-ttq-")) if a.recipes else None)  # nothing to train: no folder
     judge = Judge(a.tags, a.classifier, a.seed) if a.recipes else None
     res = summary(a, runs, carried)
     for name in a.recipes or [None]:
