@@ -182,24 +182,25 @@ def main() -> None:
         real_row = measure(real_fn, tags_grid, clf, det, a.n, inception_ref, a.inception_n)
         rows.append({"name": "real images", "model": f"{extra.name}{', held-out' if own_data else ''} (ceiling)",
                      **real_row})
-    for (m, path), psi in ((mp, psi) for mp in zip(models, paths) for psi in map(float, a.truncation.split(","))):
-        name = Path(m).parent.name if m.endswith("checkpoint.pt") else m
-        if psi != 1.0:
-            name += f", truncation {psi:g}"
-
-        G, cond, _ = load_generator(path)  # once: measure() samples it 11 times
-
-        def images_fn(t, n, s, G=G, cond=cond, psi=psi):
-            return generator_samples(G, cond, t, n, s, str(TAGS), psi)
-
+    scales = [float(x) for x in a.truncation.split(",")]
+    for m, path in zip(models, paths):
+        G, cond, _ = load_generator(path)  # once: measure() samples it 11 times at each scale
         every = None
         if a.pairs == "all" and cond.kind == "multi":
             every = spread([(h, e) for h in HAIR_COLORS for e in EYE_COLORS], a.n)
         elif a.pairs == "extra" and cond.kind == "multi":
             every = spread(data.pairs, a.n)
-        rows.append({"name": name, **training_figures(path, m), **measure(images_fn, tags_grid, clf, det, a.n,
-                                                                        inception_ref, a.inception_n, every)})
-        print(f"  measured {name} ({time.time() - t0:.0f} s)", file=sys.stderr)
+        for psi in scales:
+            name = Path(m).parent.name if m.endswith("checkpoint.pt") else m
+            if psi != 1.0:
+                name += f", truncation {psi:g}"
+
+            def images_fn(t, n, s, G=G, cond=cond, psi=psi):
+                return generator_samples(G, cond, t, n, s, str(TAGS), psi)
+
+            rows.append({"name": name, **training_figures(path, m), **measure(images_fn, tags_grid, clf, det, a.n,
+                                                                            inception_ref, a.inception_n, every)})
+            print(f"  measured {name} ({time.time() - t0:.0f} s)", file=sys.stderr)
     cols = [("name", "{}"), ("model", "{}"), ("faces_mean", "{:.1f}"), ("faces_min", "{}"), ("hair", "{:.1%}"),
             ("eyes", "{:.1%}"), ("both", "{:.1%}"), ("ratio", "{:.2f}"), ("near_dup", "{}"), ("handout_all_right", "{}/10"), ("collapse", "{}"), ("fd_tagnet", "{:.1f}"),
             ("kid", "{:.4f}"), ("fid", "{:.1f}"), ("steps", "{}"), ("seconds", "{}"), ("img_s", "{:.0f}")]

@@ -322,15 +322,20 @@ def main() -> None:
             sys.exit(f"time_to_quality: error: --carry {spec}: {name} is also in --recipes")
     work = a.work or (Path(tempfile.mkdtemp(prefix="cgan-ttq-")) if a.recipes else None)  # nothing to train: no folder
     judge = Judge(a.tags, a.classifier, a.seed) if a.recipes else None
-    res = summary(a, runs, carried)
-    for name in a.recipes or [None]:
-        if name is not None:
-            work.mkdir(parents=True, exist_ok=True)
-            runs[name] = run_recipe(name, a, judge, work)
-            res = summary(a, runs, carried)
+
+    def publish(res: dict) -> None:
         text = json.dumps(res, indent=2) + "\n"
         atomic_write(a.json, lambda f: f.write(text.encode()))
         plot(res, a.plot)
+
+    res = summary(a, runs, carried)
+    if not a.recipes:  # only carried results: merge them
+        publish(res)
+    for name in a.recipes:
+        work.mkdir(parents=True, exist_ok=True)
+        runs[name] = run_recipe(name, a, judge, work)
+        res = summary(a, runs, carried)
+        publish(res)
     for name, r in runs.items():
         m = r["minutes_to_baseline"]
         budget = r.get("budget_minutes", a.budget)

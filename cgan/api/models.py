@@ -15,7 +15,7 @@ from cgan.gan.build import load_generator
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.grids import generate_grid
 from cgan.gan.models import Generator
-from cgan.gan.sampling import check_truncation, generate_rendered, tag_seeds
+from cgan.gan.sampling import generate_rendered, tag_seeds
 from cgan.release.manifest import resolve_checkpoint
 
 Tags = Sequence[str | tuple[str, str] | TagLine] | str | Path
@@ -43,7 +43,6 @@ class Model:
         the file's images), for `text` (a sentence model: `n` images per prompt, 5 by default), or `n`
         unconditional images seeded seed, seed + 1, ... (25 by default). `truncation` scales the noise
         as `cgan generate --truncation` does (run_gan.sh's images: 0.6)."""
-        check_truncation(truncation)
         if text is not None:
             return self._from_text([text] if isinstance(text, str) else list(text), 5 if n is None else n, seed,
                                    truncation, log)
