@@ -27,7 +27,8 @@ from cgan.course.tags import read_testing_tags  # noqa: E402
 from cgan.evaluation.face_detector import PASS_FACES, load_detector  # noqa: E402
 from cgan.evaluation.scoring import count_faces  # noqa: E402
 from cgan.gan.build import load_generator  # noqa: E402
-from cgan.gan.sampling import generate, tag_seeds  # noqa: E402
+from cgan.gan.sampling import generate  # noqa: E402
+from cgan.gan.seeds import tag_seeds  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
 
 SHARED_CASCADE = ROOT.parent / "shared" / "data" / "lbpcascade_animeface" / "lbpcascade_animeface.xml"

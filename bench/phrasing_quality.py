@@ -27,7 +27,7 @@ from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.evaluation.scoring import count_faces  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import load_generator  # noqa: E402
-from cgan.gan.grids import sentence_grid  # noqa: E402
+from cgan.gan.sentence_grids import sentence_grid  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
 from cgan.text.phrasing_families import HELDOUT, family_sentences  # noqa: E402
 from cgan.text.prompts import plan_rows  # noqa: E402

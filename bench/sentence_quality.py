@@ -28,7 +28,7 @@ from cgan.course.tags import TagLine, read_testing_tags  # noqa: E402
 from cgan.evaluation.scoring import count_faces, evaluate  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import load_generator  # noqa: E402
-from cgan.gan.grids import sentence_grid  # noqa: E402
+from cgan.gan.sentence_grids import sentence_grid  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
 from cgan.text.prompts import plan_rows  # noqa: E402
 from cgan.text.tag_captions import HELDOUT_TEMPLATES, heldout_caption  # noqa: E402

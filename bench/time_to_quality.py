@@ -55,7 +55,8 @@ from cgan.evaluation.face_detector import PASS_FACES, load_detector  # noqa: E40
 from cgan.evaluation.scoring import evaluate  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
 from cgan.gan.build import generator_from_checkpoint, load_run  # noqa: E402
-from cgan.gan.sampling import generate, tag_seeds  # noqa: E402
+from cgan.gan.sampling import generate  # noqa: E402
+from cgan.gan.seeds import tag_seeds  # noqa: E402
 from cgan.release.manifest import resolve_checkpoint  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"

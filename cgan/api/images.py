@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cgan.core.images import GRID_COLS, make_grid, save_grid, to_input
+from cgan.core.image_tensors import to_input
+from cgan.core.images import GRID_COLS, make_grid, save_grid
 
 
 @dataclass

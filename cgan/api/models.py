@@ -15,7 +15,8 @@ from cgan.gan.build import load_generator
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.grids import generate_grid
 from cgan.gan.models import Generator
-from cgan.gan.sampling import generate_rendered, tag_seeds
+from cgan.gan.sampling import generate_rendered
+from cgan.gan.seeds import tag_seeds
 from cgan.release.manifest import resolve_checkpoint
 
 Tags = Sequence[str | tuple[str, str] | TagLine] | str | Path

@@ -24,7 +24,7 @@ from cgan.core import malloc
 # pandas nor the demo, and `cgan --version` not even torch.
 COMMAND_MODULES = {
     "train": "train", "train-classifier": "train", "train-transfer": "train", "train-reader": "train",
-    "generate": "generate", "transfer": "generate",
+    "generate": "generate", "transfer": "transfer",
     "plot": "figures", "interpolate": "figures", "progress": "figures",
     "demo": "demo", "eval": "evaluate", "grade": "grade", "export": "release", "download": "release", "data": "data",
 }

@@ -20,3 +20,4 @@ class Group(click.Group):
 
 def log(msg: str) -> None:
     click.echo(msg, err=True)
+

@@ -1,4 +1,5 @@
-"""`cgan generate` and `cgan transfer`: the pixel-exact paths behind run_cgan.sh, run_gan.sh and extra_run.sh."""
+"""`cgan generate`: the pixel-exact grids behind run_cgan.sh and run_gan.sh. Imports no torch unless
+torch draws (gan/samplers.py): the scripts start in a fraction of torch's import time."""
 
 from __future__ import annotations
 
@@ -8,19 +9,12 @@ from pathlib import Path
 import click
 
 from cgan.cli.common import log
+from cgan.cli.margins import warn_margin
 from cgan.core.images import save_grid
-from cgan.core.pixels import Rendered, portability_warning
-from cgan.course.colors import HAIR_COLORS
-from cgan.evaluation.tagnet import eye_reader
+from cgan.core.malloc import keep_freed_memory
 from cgan.gan.grids import default_release, generate_grid
+from cgan.gan.samplers import ENGINES
 from cgan.release.manifest import resolve_checkpoint
-from cgan.transfer.apply import DEFAULT_HAIR, colour_list, load_transfer, transfer_job
-
-
-def _warn_margin(r: Rendered, names: list[str]) -> None:
-    msg = portability_warning(r, names)
-    if msg:
-        log(msg)
 
 
 @click.command()
@@ -39,10 +33,13 @@ def _warn_margin(r: Rendered, names: list[str]) -> None:
 @click.option("--truncation", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
               help="Noise scale (the truncation trick): lower draws fewer odd images and less variety. "
                    "run_gan.sh uses 0.6.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="Forward pass: numpy (BigGAN tag and unconditional models; starts without torch) or torch "
+                   "(every model); auto picks numpy where it can. Both write the same PNG.")
 @click.option("--strict", is_flag=True, help="Faces sentence model: refuse a prompt that names no hair or no eye "
                                              "colour [default: use a stand-in colour and say which].")
 def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: int | None, text: str | None,
-             text_file: Path | None, strict: bool, truncation: float) -> None:
+             text_file: Path | None, strict: bool, truncation: float, engine: str) -> None:
     """Write the grid of generated images for a tags file (one image per line, in order), or for sentences.
 
     Computed in float64 on the CPU, so the PNG is the same on every machine; an image whose values sit
@@ -62,50 +59,14 @@ def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: 
       cgan generate --ckpt runs/flowers/checkpoint.pt --text-file prompts.txt --n 8 -o samples/prompts.png
     """
     t0 = time.time()
+    keep_freed_memory()  # the forward pass's large arrays then come from a heap kept warm between layers
     name = ckpt or default_release(tags_file, text is not None or text_file is not None)
     grid = generate_grid(resolve_checkpoint(name, log=log), tags_file, seed, n, text, text_file, log=log, strict=strict,
-                         truncation=truncation)
+                         truncation=truncation, engine=engine)
     save_grid(grid.rendered.images, out, grid.cols)
-    _warn_margin(grid.rendered, grid.names)
+    warn_margin(grid.rendered, grid.names)
     prompts = f", {grid.prompts} prompt(s)" if grid.prompts else ""
     log(f"wrote {out} ({len(grid.rendered.images)} images{prompts}) in {time.time() - t0:.1f} s")
 
 
-@click.command("transfer")
-@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--ckpt", default="transfer", show_default=True, help="Transfer checkpoint file, or a release name.")
-@click.option("--hair", default=DEFAULT_HAIR, show_default=True,
-              help="Target hair colours, comma-separated: one column each.")
-@click.option("--eyes", default="keep", show_default=True,
-              help="Target eye colour for every image, or 'keep': each input's own (read by --classifier).")
-@click.option("--classifier", default="tagnet", show_default=True, help="Reads the inputs' eye colours for --eyes keep.")
-@click.option("--faces-from", default="cgan", show_default=True,
-              help="With no INPUTS: the tag generator (file or release name) that draws five faces to transfer.")
-@click.option("--seed", type=int, default=0, show_default=True, help="With no INPUTS: face k uses seed + k.")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("samples/transfer.png"), show_default=True,
-              help="Grid to write: rows = inputs; columns = the input, then one per --hair colour.")
-def transfer_cmd(inputs: tuple[Path, ...], ckpt: str, hair: str, eyes: str, classifier: str, faces_from: str,
-                 seed: int, out: Path) -> None:
-    """Change the hair (and eye) colour of face images, keeping the face (HW3-3 bonus).
-
-    INPUTS are image files or folders of them (any size; read at 64x64).
-
-    \b
-    Examples:
-      cgan transfer my_faces/ -o samples/transfer.png
-      cgan transfer a.png b.jpg --hair blue,white --eyes red
-      cgan transfer --hair aqua,orange            (five faces drawn by the release cgan model)
-    """
-    hairs = colour_list(hair, HAIR_COLORS, "--hair")
-    G, _ = load_transfer(resolve_checkpoint(ckpt, log=log))
-    faces = None if inputs else resolve_checkpoint(faces_from, log=log)
-    reader = eye_reader(resolve_checkpoint(classifier, log=log)) if inputs and eyes == "keep" else None
-    job = transfer_job(G, list(inputs), hairs, eyes, faces, reader, seed)
-    save_grid(job.grid.images, out, cols=job.cols)
-    _warn_margin(job.grid, [f"{name}, column {k}" for name in job.names for k in range(job.cols)])
-    for name, e in zip(job.names, job.eyes):
-        log(f"{name}: eyes {e}")
-    click.echo(f"wrote {out}: {len(job.names)} rows x {job.cols} columns (input, {', '.join(hairs)})")
-
-
-COMMANDS = [generate, transfer_cmd]
+COMMANDS = [generate]

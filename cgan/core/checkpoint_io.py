@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
+# Defined beside the torch-free reader, which checks them too; the loaders here import them from this module.
+from cgan.core.checkpoint_arrays import FORMAT_VERSION, sampling_state  # noqa: F401
 from cgan.core.errors import CganError
 from cgan.core.files import atomic_write
-
-FORMAT_VERSION = 1
 
 
 def save_checkpoint(obj: dict, path: str | Path) -> None:
@@ -50,11 +50,6 @@ def load_checkpoint(path: str | Path, arch: str | tuple[str, ...] | None) -> dic
     if allowed is not None and found not in allowed:  # None: any architecture (copying, not building)
         raise CganError(f"{path}: architecture {found!r} is not {' or '.join(map(repr, allowed))}")
     return obj
-
-
-def sampling_state(obj: dict) -> dict:
-    """The generator weights to sample with: the EMA when the run kept one."""
-    return obj.get("G_ema") or obj["G"]
 
 
 def load_weights(module: torch.nn.Module, state: dict, path: str | Path,

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import torch
 
+# The dtype of generators that draw pixels meant to be the same on every machine (core/pixels.py).
+EXACT_DTYPE = torch.float64
+
 
 def resolve_device(device: str) -> str:
     """'auto': the GPU when there is one, else the CPU; anything else as given."""

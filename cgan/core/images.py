@@ -1,4 +1,4 @@
-"""Small image helpers in numpy + Pillow (torchvision does not import beside torch 2.13 here)."""
+"""Small image helpers in numpy + Pillow, no torch (image_tensors.py converts to and from tensors)."""
 
 from __future__ import annotations
 
@@ -7,46 +7,22 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from cgan.core.files import atomic_write
-from cgan.core.pixels import render
+from cgan.core.pixels import as_numpy
 
 TILE = 64
 GRID_COLS = 5
 
 
-def to_input(images: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """NHWC uint8 -> NCHW float in [-1, 1], the generator's range (to_uint8's inverse)."""
-    # A read-only array (an upload's, a memory map's) is copied: torch warns on wrapping one.
-    images = np.ascontiguousarray(images) if images.flags.writeable else np.array(images)
-    return batch_to_input(torch.from_numpy(images).permute(0, 3, 1, 2), dtype)
-
-
-def batch_to_input(images: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """NCHW uint8 (a batch indexed from the data set, on any device) -> float in [-1, 1]."""
-    x = images.to(dtype)
-    if x is images:  # already that dtype: never scale the caller's tensor in place
-        return x.div(127.5).sub(1.0)
-    return x.div_(127.5).sub_(1.0)
-
-
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """Generator output in [-1, 1], NCHW float -> NHWC uint8 (round half to even, clamp); float64 stays
-    float64 up to the rounding."""
-    return render(x).images
-
-
-def as_uint8_images(images: np.ndarray | torch.Tensor) -> np.ndarray:
+def as_uint8_images(images) -> np.ndarray:
     """Accept what students' code tends to hold and return NHWC uint8.
 
     uint8 arrays pass through; float arrays in [-1, 1] (tanh output) or [0, 1] are scaled;
     NCHW (3 channels first) is transposed.
     """
-    if isinstance(images, torch.Tensor):
-        images = images.detach().cpu().numpy()
-    a = np.asarray(images)
+    a = as_numpy(images)
     if a.ndim != 4:
         raise ValueError(f"expected a batch of images (N, H, W, 3) or (N, 3, H, W), got shape {a.shape}")
     if a.shape[-1] != 3 and a.shape[1] == 3:

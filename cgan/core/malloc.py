@@ -10,6 +10,7 @@ go in the environment of a fresh process: `cgan`'s training commands start thems
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import sys
@@ -44,3 +45,21 @@ def reexec_tuned(python_args: list[str]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, *flags, *python_args], tuned_environ())
+
+
+# mallopt() parameters (glibc's malloc.h).
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+
+
+def keep_freed_memory() -> bool:
+    """MALLOC_ENV's settings applied to this running process through mallopt(), for a short command
+    that does not start again: the numpy forward pass allocates a few MiB per layer from the main
+    thread, whose arena mallopt does reach, and its first grid drew 25% faster without the page faults
+    of fresh mappings. Whether they were applied (glibc Linux only, unless CGAN_MALLOC=default)."""
+    if os.environ.get(SWITCH) == "default" or not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        return False
+    mallopt = ctypes.CDLL(None).mallopt
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return all(mallopt(opt, min(int(MALLOC_ENV[key]), 2**31 - 1)) == 1 for opt, key in (  # a C int each
+        (_M_MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_"), (_M_TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_"),
+        (_M_TOP_PAD, "MALLOC_TOP_PAD_")))

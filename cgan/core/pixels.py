@@ -11,28 +11,34 @@ PORTABLE_MARGIN it may round differently elsewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
-
-EXACT_DTYPE = torch.float64
 
 # Cross-machine float64 differences measured at <= 2e-13 levels; 1e-9 leaves 4 orders of magnitude.
 PORTABLE_MARGIN = 1e-9
 
 
-def levels(x: torch.Tensor) -> torch.Tensor:
-    """Generator output in [-1, 1] -> 0..255 levels, not yet rounded (float64 when x is)."""
-    x = x.detach().cpu()
-    return (x + 1.0) * 127.5 if x.dtype == torch.float64 else (x.float() + 1.0) * 127.5
+def as_numpy(x: Any) -> np.ndarray:
+    """A numpy array of `x`: an array as it is, a torch tensor (any device) copied to the host. Duck-typed,
+    so this module needs no torch: the numpy forward pass renders through it too."""
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
 
 
-def rounding_margin(v: torch.Tensor) -> torch.Tensor:
+def levels(x: Any) -> np.ndarray:
+    """Generator output in [-1, 1] -> 0..255 levels, not yet rounded: float64 when x is, else float32."""
+    x = as_numpy(x)
+    x = x if x.dtype == np.float64 else x.astype(np.float32)
+    return (x + x.dtype.type(1.0)) * x.dtype.type(127.5)
+
+
+def rounding_margin(v: np.ndarray) -> np.ndarray:
     """Per image (dim 0): the smallest distance, in levels, of any value to a rounding boundary (k + .5)
     that can change its uint8 value; values clamped to 0 or 255 whatever their last bits are ignored."""
-    d = ((v - v.floor()) - 0.5).abs()
-    d = torch.where((v > -0.5) & (v < 255.5), d, torch.full_like(d, float("inf")))
-    return d.flatten(1).amin(1)
+    v = np.asarray(v, np.float64)
+    d = np.abs((v - np.floor(v)) - 0.5)
+    d = np.where((v > -0.5) & (v < 255.5), d, np.inf)
+    return d.reshape(len(d), -1).min(1) if d.size else np.full(len(d), np.inf)
 
 
 @dataclass
@@ -57,11 +63,12 @@ class Rendered:
         return Rendered(np.concatenate([p.images for p in parts]), np.concatenate([p.margins for p in parts]))
 
 
-def render(x: torch.Tensor) -> Rendered:
-    """NCHW output in [-1, 1] -> NHWC uint8 (round half to even, clamp), with each image's margin."""
+def render(x: Any) -> Rendered:
+    """NCHW output in [-1, 1] (a torch tensor or numpy array) -> NHWC uint8 (round half to even, clamp),
+    with each image's margin."""
     v = levels(x)
-    images = v.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
-    return Rendered(images, rounding_margin(v.double()).numpy())
+    images = np.ascontiguousarray(np.clip(np.rint(v), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1))
+    return Rendered(images, rounding_margin(v))
 
 
 def portability_warning(r: Rendered, names: list[str]) -> str | None:

@@ -14,9 +14,10 @@ from cgan.core.images import GRID_COLS, TILE, make_grid, png_bytes
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.course.tags import TagLine
 from cgan.gan.build import load_generator
-from cgan.gan.grids import sentence_grid
 from cgan.gan.interpolate import noise_strip, tag_strip
-from cgan.gan.sampling import generate_rendered, tag_seeds
+from cgan.gan.sampling import generate_rendered
+from cgan.gan.seeds import tag_seeds
+from cgan.gan.sentence_grids import sentence_grid
 from cgan.text.prompts import plan_rows
 from cgan.transfer.apply import load_transfer, transfer_grid
 

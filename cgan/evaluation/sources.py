@@ -12,7 +12,8 @@ from cgan.core.images import as_array
 from cgan.course.tags import TagLine
 from cgan.evaluation.layouts import find_tiles
 from cgan.gan.build import load_generator
-from cgan.gan.sampling import generate, tag_seeds
+from cgan.gan.sampling import generate
+from cgan.gan.seeds import tag_seeds
 
 
 def read_grid(path) -> np.ndarray:

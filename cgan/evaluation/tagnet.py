@@ -21,7 +21,7 @@ from cgan.core.checkpoint_io import (
     load_weights,
     save_checkpoint,
 )
-from cgan.core.images import to_input
+from cgan.core.image_tensors import to_input
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 
 ARCH = "tagnet"

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from cgan.core.errors import CganError
-from cgan.core.images import to_input
+from cgan.core.image_tensors import to_input
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.tagged import TaggedImages

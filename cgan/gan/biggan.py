@@ -18,22 +18,12 @@ Same call signatures as the course DCGAN (models.py), so the losses and the trai
 
 from __future__ import annotations
 
-from statistics import NormalDist
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cgan.gan.biggan_layout import CHUNKS, EMBED_DIM, channels, code_edges
 from cgan.gan.models import CondAugment
-
-CHUNKS = 5  # z chunks: the 4x4 input and four up-blocks
-EMBED_DIM = 128  # G's shared condition embedding
-
-
-def code_edges(k: int) -> list[float]:
-    """Standard-normal quantiles that cut one noise component into k equally likely codes. Plain Python
-    floats: the bucket a seed falls into is the same on every machine (a comparison, no libm)."""
-    return [NormalDist().inv_cdf(i / k) for i in range(1, k)]
 
 
 def _sn(m: nn.Module) -> nn.Module:
@@ -141,7 +131,7 @@ class BigGenerator(nn.Module):
         if cond_dim:
             self.text = CondAugment(cond_dim, ca_dim) if ca_dim else nn.Linear(cond_dim, EMBED_DIM, bias=False)
         y_dim = chunk + ((ca_dim or EMBED_DIM) if cond_dim else 0)
-        chans = [base * 8, base * 8, base * 4, base * 2, base]
+        chans = channels(base)
         self.fc = _linear(chunk, 4 * 4 * chans[0])
         self.blocks = nn.ModuleList(UpBlock(a, b, y_dim) for a, b in zip(chans[:-1], chans[1:]))
         self.out_bn = nn.BatchNorm2d(base, momentum=0.1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
-from cgan.core.pixels import EXACT_DTYPE
+from cgan.core.devices import EXACT_DTYPE
 from cgan.core.skip_init import skip_init
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator

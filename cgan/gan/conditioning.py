@@ -13,48 +13,25 @@ import torch.nn.functional as F
 from cgan.core.errors import CganError
 from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.course.tags import TagLine
+from cgan.gan.tag_codes import TagCodes
 from cgan.text.colour_reader import reader_from_state
 from cgan.text.embeddings import embed_texts
 from cgan.text.minilm import load_encoder
 from cgan.text.prompt_reader import read_prompts
 
-KINDS = ("pair", "multi", "none")
 
-
-class Conditioning:
-    """Maps (hair index, eye index) to a float vector.
-
-    `pairs` is the list of (hair, eyes) seen in training, for every kind: it drives the
-    'wrong tags' sampling of the matching-aware loss and the fixed tags of the sample grids.
-    """
+class Conditioning(TagCodes):
+    """TagCodes with the torch side training needs: codes of index tensors, and 'wrong tags' drawn for
+    the matching-aware loss and the sample grids from `pairs`."""
 
     def __init__(self, kind: str, pairs: Iterable[tuple[str, str]]) -> None:
-        if kind not in KINDS:
-            raise CganError(f"unknown conditioning {kind!r} (choose from {', '.join(KINDS)})")
-        self.kind = kind
-        self.pairs = sorted({(h, e) for h, e in pairs}, key=lambda p: (HAIR_INDEX[p[0]], EYE_INDEX[p[1]]))
-        self._pair_index = {p: i for i, p in enumerate(self.pairs)}
+        super().__init__(kind, pairs)
         table = torch.full((len(HAIR_COLORS), len(EYE_COLORS)), -1, dtype=torch.long)
         for (h, e), i in self._pair_index.items():
             table[HAIR_INDEX[h], EYE_INDEX[e]] = i
         self._table = table
         self.pair_hair = torch.tensor([HAIR_INDEX[h] for h, _ in self.pairs], dtype=torch.long)
         self.pair_eyes = torch.tensor([EYE_INDEX[e] for _, e in self.pairs], dtype=torch.long)
-
-    @property
-    def dim(self) -> int:
-        return {"pair": len(self.pairs), "multi": len(HAIR_COLORS) + len(EYE_COLORS), "none": 0}[self.kind]
-
-    @property
-    def conditional(self) -> bool:
-        return self.kind != "none"
-
-    def check(self, tag: TagLine, where: str) -> None:
-        """Raise a clear error for a tag this encoder cannot represent."""
-        if self.kind == "pair" and tag.pair not in self._pair_index:
-            raise CganError(
-                f"{where}: the pair '{tag.text}' was never seen in training, and --cond pair has no "
-                f"code for it ({len(self.pairs)} pairs known); use a model trained with --cond multi")
 
     def encode(self, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
         n = hair.shape[0]

@@ -25,7 +25,8 @@ from cgan.core.distributed import (
     rank_spread,
 )
 from cgan.core.errors import CganError
-from cgan.core.images import batch_to_input, make_grid, save_grid
+from cgan.core.image_tensors import batch_to_input
+from cgan.core.images import make_grid, save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import ADJUSTABLE_WITH_LR, resume_config
 from cgan.data.captioned import CaptionedImages

@@ -8,7 +8,8 @@ from cgan.core.errors import CganError
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.augment import parse_policy
 from cgan.gan.build import ARCHS
-from cgan.gan.conditioning import KINDS, Conditioning
+from cgan.gan.conditioning import Conditioning
+from cgan.gan.tag_codes import KINDS
 
 NETS = tuple(ARCHS)  # --arch
 LOSSES = ("gan", "acgan", "wgan-gp", "hinge")

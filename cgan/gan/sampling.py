@@ -11,54 +11,24 @@ import numpy as np
 import torch
 from torch.nn.utils import parametrize
 
+from cgan.core.devices import EXACT_DTYPE
 from cgan.core.errors import CganError, at
-from cgan.core.pixels import EXACT_DTYPE, Rendered, render
+from cgan.core.pixels import Rendered, render
 from cgan.course.tags import TagLine
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Generator
+from cgan.gan.seeds import noise_rows, truncate
 
 
 def noise(seed: int, z_dim: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """z for one image, from its own RandomState (as NVlabs' generate.py does); RandomState draws
-    float64, kept as such for a float64 generator."""
-    return torch.from_numpy(np.random.RandomState(seed).randn(z_dim)).to(dtype)
-
-
-def truncate(z: torch.Tensor, psi: float, keep: int = 0) -> torch.Tensor:
-    """The truncation trick as a noise scale: every component but the first `keep` (those a latent-codes
-    G reads as its hair and eye codes, whose buckets must not move) times `psi`, pulling samples toward
-    the generator's typical image: fewer odd ones, less variety. One correctly rounded multiply per
-    component, so the noise is the same on every machine."""
-    if check_truncation(psi) == 1.0:
-        return z
-    out = z.clone()
-    out[:, keep:] *= psi
-    return out
-
-
-def check_truncation(psi: float) -> float:
-    """`psi`, or a CganError when it is no truncation (NaN, or outside 0..1)."""
-    if not 0.0 <= psi <= 1.0:  # NaN fails too
-        raise CganError(f"truncation {psi} is outside 0..1 (1: none; lower: nearer the typical image)")
-    return psi
+    """z for one image, from its own RandomState (seeds.noise_rows); RandomState draws float64, kept as
+    such for a float64 generator."""
+    return torch.from_numpy(noise_rows([seed], z_dim)[0]).to(dtype)
 
 
 def code_components(G: Generator) -> int:
     """How many leading noise components G reads as discrete codes rather than as noise."""
     return len(getattr(G, "latent_codes", None) or ())
-
-
-def tag_seeds(tags: list[TagLine], base_seed: int, path: str = "<tags>") -> list[int]:
-    """Line i's seed is base seed + its id, so it is the same image whatever else the file holds."""
-    seeds = []
-    for t in tags:
-        try:
-            seeds.append(base_seed + int(t.id))
-        except ValueError:
-            raise CganError(f"{at(path, t.line)}: id {t.id!r} must be an integer (it seeds the image's noise)") from None
-        if not 0 <= seeds[-1] < 2**32:
-            raise CganError(f"{at(path, t.line)}: seed {seeds[-1]} (base seed + id) is outside 0..2**32-1")
-    return seeds
 
 
 def generate(G: Generator, cond: Conditioning, seeds: list[int], tags: list[TagLine] | None = None,
@@ -83,8 +53,7 @@ def generate_rendered(G: Generator, cond: Conditioning, seeds: list[int], tags: 
         for t in tags:
             cond.check(t, at(path, t.line))
         c_all = cond.encode_tags(tags)
-    zs = torch.stack([noise(seed, G.z_dim, torch.float64) for seed in seeds]) if seeds else torch.zeros(0, G.z_dim)
-    zs = truncate(zs, truncation, code_components(G))
+    zs = torch.from_numpy(truncate(noise_rows(seeds, G.z_dim), truncation, code_components(G)))
     return render_codes(G, zs, c_all if cond.conditional else None)
 
 

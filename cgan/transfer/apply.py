@@ -10,9 +10,11 @@ import numpy as np
 import torch
 
 from cgan.core.checkpoint_io import load_checkpoint, load_weights, sampling_state
+from cgan.core.devices import EXACT_DTYPE
 from cgan.core.errors import CganError
-from cgan.core.images import load_rgb, to_input
-from cgan.core.pixels import EXACT_DTYPE, Rendered, render
+from cgan.core.image_tensors import to_input
+from cgan.core.images import load_rgb
+from cgan.core.pixels import Rendered, render
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.course.tags import TagLine
 from cgan.data.tagged import IMAGE_EXTS, image_dir

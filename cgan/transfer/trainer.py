@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from cgan.core.checkpoint_io import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from cgan.core.devices import resolve_precision
 from cgan.core.errors import CganError
-from cgan.core.images import batch_to_input, save_grid
+from cgan.core.image_tensors import batch_to_input
+from cgan.core.images import save_grid
 from cgan.core.kernels import warm_up_math_kernels
 from cgan.core.runs import autocast, resume_config, update_ema
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS

@@ -7,15 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from cgan.core.images import (
-    as_uint8_images,
-    make_grid,
-    png_bytes,
-    save_grid,
-    split_grid,
-    to_input,
-    to_uint8,
-)
+from cgan.core.image_tensors import to_input, to_uint8
+from cgan.core.images import as_uint8_images, make_grid, png_bytes, save_grid, split_grid
 
 
 def test_grid_layout_row_major_5_columns():

@@ -55,3 +55,15 @@ def test_none_has_zero_width():
     c = Conditioning("none", [])
     assert c.dim == 0 and not c.conditional
     assert c.encode(*idx(PAIRS)).shape == (4, 0)
+
+
+def test_tag_codes_without_torch_equal_the_training_encoder():
+    import numpy as np
+
+    from cgan.gan.tag_codes import TagCodes
+
+    pairs = [("blue", "red"), ("green", "red"), ("blonde", "gray")]
+    lines = [TagLine(str(i), h, e, i) for i, (h, e) in enumerate(pairs + [("blue", "red")])]
+    for kind in ("multi", "pair", "none"):
+        want = Conditioning(kind, pairs).encode_tags(lines).double().numpy()
+        np.testing.assert_array_equal(TagCodes(kind, pairs).onehots(lines), want.reshape(len(lines), -1))

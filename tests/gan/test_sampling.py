@@ -7,7 +7,8 @@ from cgan.core.errors import CganError
 from cgan.course.tags import TagLine
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Generator
-from cgan.gan.sampling import generate, noise, tag_seeds
+from cgan.gan.sampling import generate, noise
+from cgan.gan.seeds import tag_seeds
 
 
 def tags(n):
@@ -77,7 +78,8 @@ def test_truncation_scales_the_noise_but_not_a_latent_codes_choice():
     import torch
 
     from cgan.gan.biggan import BigGenerator
-    from cgan.gan.sampling import code_components, truncate
+    from cgan.gan.sampling import code_components
+    from cgan.gan.seeds import truncate
 
     torch.manual_seed(0)
     G = BigGenerator(100, 0, 8, latent_codes=(12, 11)).double().eval()
