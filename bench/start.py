@@ -1,13 +1,14 @@
 """Start-up cost of the homework script: warm `bash run_cgan.sh hw3/testing_tags.txt` against the floor
-`python -c "import torch"`, measured in the same run, and where the time beyond the floor goes.
+`python -c "import torch"`, measured in the same run, and where the script's time goes.
 
     python bench/start.py [--runs 3] [--tags hw3/testing_tags.txt]
     git archive REV | tar -x -C /tmp/before && python bench/start.py --before /tmp/before
 
 Prints the median wall time of --runs warm runs of each (interleaved, so a busy machine slows both
 alike), their ratio, each one's peak RSS, and a breakdown of one `cgan generate` in phases (median
-over --runs fresh processes): Python + import torch, the cgan imports, finding and reading the
-checkpoint, building G and loading its weights, the float64 forward passes, the PNG. Afterwards the
+over --runs fresh processes): import numpy, the cgan imports, finding and reading the
+checkpoint, its weights into the numpy generator, the float64 forward passes, the PNG (the command
+imports no torch: gan/numpy_generator.py; the breakdown checks that too). Afterwards the
 grid is compared with samples/cgan_original.png (it must stay byte-identical). --before DIR also times
 another checkout's run_cgan.sh (an earlier commit) in the same rounds. Run it on a quiet machine: the
 ratios are the figures, the seconds move with the load.
@@ -33,32 +34,35 @@ from results_page import cpu_name  # noqa: E402
 PHASES = r"""
 import json, sys, time
 t = [time.perf_counter()]
-import torch
+import numpy
 t.append(time.perf_counter())
 import click
 from cgan.cli import cli
 cli.get_command(click.Context(cli), "generate")
+from cgan.core.checkpoint_arrays import read_checkpoint_arrays
 from cgan.core.images import save_grid
+from cgan.core.malloc import keep_freed_memory
 from cgan.course.tags import read_testing_tags
-from cgan.gan.build import generator_from_checkpoint, load_run
-from cgan.gan.sampling import generate_rendered, one_thread_per_op, tag_seeds
+from cgan.gan.numpy_generator import NumpyGenerator
+from cgan.gan.seeds import tag_seeds
 from cgan.release.manifest import resolve_checkpoint
+keep_freed_memory()
 t.append(time.perf_counter())
 path = resolve_checkpoint("cgan")
-obj = load_run(path)
+obj = read_checkpoint_arrays(path)
 t.append(time.perf_counter())
-with one_thread_per_op():
-    G, cond, _ = generator_from_checkpoint(obj, path)
+G = NumpyGenerator.from_checkpoint(obj)
 t.append(time.perf_counter())
 tags = read_testing_tags(sys.argv[1])
-rendered = generate_rendered(G, cond, tag_seeds(tags, 0), tags)
+rendered = G.rendered(tag_seeds(tags, 0), tags)
 t.append(time.perf_counter())
 save_grid(rendered.images, sys.argv[2])
 t.append(time.perf_counter())
+assert "torch" not in sys.modules
 print(json.dumps([b - a for a, b in zip(t, t[1:])]))
 """
-PHASE_NAMES = ["python + import torch", "cgan imports (generate's)", "find + read checkpoint",
-               "build G + load weights", "float64 forward passes (25 images)", "PNG encode + write"]
+PHASE_NAMES = ["import numpy", "cgan imports (generate's)", "find + read checkpoint", "weights -> numpy generator",
+               "float64 forward passes (25 images)", "PNG encode + write"]
 
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, str]:
