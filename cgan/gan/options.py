@@ -116,11 +116,12 @@ PRESETS: dict[str, Preset] = {
     # Tuned for minutes to the course baseline on a 2-core CPU (bench/time_to_quality.py, docs/speed.md): the
     # release family at base 16 (about 5x the base-32 step rate in bf16), an auxiliary tag classifier on D
     # (the eye colours, the slow part, learnt in far fewer steps) and no augmentation (an hour is too short
-    # for D to overfit 11k images).
+    # for D to overfit 11k images). It ends at 3,000 steps, soon after the baseline (step 2,314 on the faces set):
+    # trained on, the auxiliary term collapses each tag to one face and the tags read worse (docs/speed.md).
     "laptop": Preset("the default: the release family at base 16 with an auxiliary tag classifier on D, tuned for "
-                     "the minutes to the course baseline on a 2-core CPU (an hour at most)",
+                     "the minutes to the course baseline on a 2-core CPU, and ending soon after it",
                      {**_BIGGAN, "base_channels": 16, "aux_weight": 1.0, "diffaug": "", "epochs": 10_000,
-                      "max_steps": 6_000, "time_limit": 60.0}),
+                      "max_steps": 3_000, "time_limit": 60.0}),
     "course": Preset("the handout's baseline exactly: DCGAN G and D, one-hot (hair, eyes) pairs, the matching-aware "
                      "loss, Adam 2e-4 / beta1 0.5, batch 64, base 64", {
                          "arch": "dcgan", "cond": "pair", "loss": "gan", "base_channels": 64, "batch_size": 64,
