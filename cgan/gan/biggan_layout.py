@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from statistics import NormalDist
 
+ARCH = "biggan64"  # the name a checkpoint of this architecture records
 CHUNKS = 5  # z chunks: the 4x4 input and four up-blocks
 EMBED_DIM = 128  # G's shared condition embedding
 

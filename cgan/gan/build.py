@@ -9,11 +9,11 @@ from cgan.core.devices import EXACT_DTYPE
 from cgan.core.skip_init import skip_init
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.gan.biggan import BigGenerator, ProjectionDiscriminator
+from cgan.gan.biggan_layout import ARCH as BIGGAN_ARCH  # residual blocks, conditional batch norm, projection D
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.models import Discriminator, Generator
 
 ARCH = "dcgan64"  # the course's DCGAN
-BIGGAN_ARCH = "biggan64"  # residual blocks, conditional batch norm, projection D (biggan.py)
 ARCHS = {"dcgan": ARCH, "biggan": BIGGAN_ARCH}  # --arch -> the name a checkpoint records
 
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from cgan.core.errors import CganError
 from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.course.tags import TagLine
-from cgan.gan.tag_codes import TagCodes
+from cgan.gan.tag_codes import UNSEEN_PAIR, TagCodes
 from cgan.text.colour_reader import reader_from_state
 from cgan.text.embeddings import embed_texts
 from cgan.text.minilm import load_encoder
@@ -41,13 +41,12 @@ class Conditioning(TagCodes):
             return torch.cat([F.one_hot(hair, len(HAIR_COLORS)), F.one_hot(eyes, len(EYE_COLORS))], 1).float()
         idx = self._table.to(hair.device)[hair, eyes]
         if bool((idx < 0).any()):
-            raise CganError("a (hair, eyes) pair outside the training vocabulary reached the pair encoder")
+            raise CganError(UNSEEN_PAIR)
         return F.one_hot(idx, len(self.pairs)).float()
 
     def encode_tags(self, tags: list[TagLine]) -> torch.Tensor:
-        hair = torch.tensor([HAIR_INDEX[t.hair] for t in tags], dtype=torch.long)
-        eyes = torch.tensor([EYE_INDEX[t.eyes] for t in tags], dtype=torch.long)
-        return self.encode(hair, eyes)
+        """TagCodes.onehots as a float32 tensor (exact: the codes are 0 and 1)."""
+        return torch.from_numpy(self.onehots(tags)).float()
 
     def wrong_pairs(self, hair: torch.Tensor, eyes: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """For each (hair, eyes), a uniformly drawn *different* pair of the training vocabulary."""

@@ -18,11 +18,10 @@ from cgan.core.errors import at
 from cgan.core.numpy_conv import conv3x3, conv3x3_matrix, up_conv3x3, up_conv3x3_matrices, upsample2
 from cgan.core.pixels import Rendered, render
 from cgan.course.tags import TagLine
-from cgan.gan.biggan_layout import CHUNKS, channels, code_edges
+from cgan.gan.biggan_layout import ARCH, CHUNKS, channels, code_edges
 from cgan.gan.seeds import noise_rows, truncate
 from cgan.gan.tag_codes import KINDS, TagCodes
 
-ARCH = "biggan64"
 BN_EPS = 1e-5  # nn.BatchNorm2d's default, which biggan.py keeps
 CHUNK_IMAGES = 5  # images per pass: larger batches gain little and hold ~50 MB more per 5 images
 
@@ -111,14 +110,11 @@ class NumpyGenerator:
     def _fits(self) -> bool:
         """Whether the weights have the shapes the config builds (a forward pass at 4x4 would raise)."""
         chans = channels(self.base)
-        try:
-            return (self.fc.shape == (self.z_dim // CHUNKS, 16 * chans[0]) and self.out.shape == (9 * chans[-1], 3)
-                    and all(b.conv2.shape == (9 * c, c) and b.skip.shape == (a, c)
-                            for b, a, c in zip(self.blocks, chans, chans[1:]))
-                    and (self.text is None or self.text.shape[0] == (self.codes.dim or sum(self.latent_codes)))
-                    and self.blocks[0].gain1.shape[0] == self.z_dim // CHUNKS + (0 if self.text is None else self.text.shape[1]))
-        except (AttributeError, IndexError):
-            return False
+        return (self.fc.shape == (self.z_dim // CHUNKS, 16 * chans[0]) and self.out.shape == (9 * chans[-1], 3)
+                and all(b.conv2.shape == (9 * c, c) and b.skip.shape == (a, c)
+                        for b, a, c in zip(self.blocks, chans, chans[1:]))
+                and (self.text is None or self.text.shape[0] == (self.codes.dim or sum(self.latent_codes)))
+                and self.blocks[0].gain1.shape[0] == self.z_dim // CHUNKS + (0 if self.text is None else self.text.shape[1]))
 
     @property
     def kind(self) -> str:

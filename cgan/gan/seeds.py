@@ -5,14 +5,10 @@ from the same float64 noise."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import numpy as np
 
 from cgan.core.errors import CganError, at
 from cgan.course.tags import TagLine
-
-Rows = TypeVar("Rows")  # a float64 ndarray or torch tensor of noise rows
 
 
 def noise_rows(seeds: list[int], z_dim: int) -> np.ndarray:
@@ -27,14 +23,14 @@ def check_truncation(psi: float) -> float:
     return psi
 
 
-def truncate(z: Rows, psi: float, keep: int = 0) -> Rows:
+def truncate(z: np.ndarray, psi: float, keep: int = 0) -> np.ndarray:
     """The truncation trick as a noise scale: every component but the first `keep` (those a latent-codes
     G reads as its hair and eye codes, whose buckets must not move) times `psi`, pulling samples toward
     the generator's typical image: fewer odd ones, less variety. One correctly rounded multiply per
-    component, so the noise is the same on every machine. `z` is a numpy array or a torch tensor."""
+    component, so the noise is the same on every machine."""
     if check_truncation(psi) == 1.0:
         return z
-    out = z.copy() if isinstance(z, np.ndarray) else z.clone()
+    out = z.copy()
     out[:, keep:] *= psi
     return out
 

@@ -13,6 +13,7 @@ from cgan.course.colors import EYE_COLORS, EYE_INDEX, HAIR_COLORS, HAIR_INDEX
 from cgan.course.tags import TagLine
 
 KINDS = ("pair", "multi", "none")
+UNSEEN_PAIR = "a (hair, eyes) pair outside the training vocabulary reached the pair encoder"  # unchecked tags
 
 
 class TagCodes:
@@ -50,5 +51,7 @@ class TagCodes:
             if self.kind == "multi":
                 out[i, HAIR_INDEX[t.hair]] = out[i, len(HAIR_COLORS) + EYE_INDEX[t.eyes]] = 1.0
             elif self.kind == "pair":
+                if t.pair not in self._pair_index:
+                    raise CganError(UNSEEN_PAIR)
                 out[i, self._pair_index[t.pair]] = 1.0
         return out

@@ -79,20 +79,21 @@ def test_truncation_scales_the_noise_but_not_a_latent_codes_choice():
 
     from cgan.gan.biggan import BigGenerator
     from cgan.gan.sampling import code_components
-    from cgan.gan.seeds import truncate
+    from cgan.gan.seeds import noise_rows, truncate
 
     torch.manual_seed(0)
     G = BigGenerator(100, 0, 8, latent_codes=(12, 11)).double().eval()
-    z = torch.stack([noise(s, 100, torch.float64) for s in range(40)])
-    t = truncate(z, 0.5, code_components(G))
+    rows = noise_rows(list(range(40)), 100)
+    z = torch.from_numpy(rows)
+    assert truncate(rows, 1.0) is rows
+    t = torch.from_numpy(truncate(rows, 0.5, code_components(G)))
     assert code_components(G) == 2 and code_components(Generator(100, 23, 8)) == 0
     assert torch.equal(t[:, :2], z[:, :2]) and torch.equal(t[:, 2:], z[:, 2:] * 0.5)
     assert torch.equal(G.codes(t), G.codes(z))  # each seed keeps its hair and eye code
-    assert truncate(z, 1.0) is z
     # generate draws from the truncated noise, codes kept: the same image as that noise rendered directly.
     from cgan.gan.sampling import render_codes
     c = Conditioning("none", [])
-    direct = render_codes(G, truncate(z[[3, 7]], 0.7, 2)).images
+    direct = render_codes(G, torch.from_numpy(truncate(rows[[3, 7]], 0.7, 2))).images
     np.testing.assert_array_equal(generate(G, c, [3, 7], truncation=0.7), direct)
     assert not np.array_equal(generate(G, c, [3], truncation=0.7), generate(G, c, [3]))
 
