@@ -1,3 +1,3 @@
 """cgan: conditional GANs for the anime-face homework, and the tools to grade it."""
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
