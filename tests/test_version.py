@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 
@@ -27,6 +28,20 @@ def test_version_prints_the_package_version_without_importing_torch():
                 "print('torch' in sys.modules, 'numpy' in sys.modules)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [f"cgan {cgan.__version__}", "False False"]
+
+
+def test_version_is_the_newest_release_in_the_changelog():
+    """`cgan --version` says the newest version CHANGELOG.md has released (a dated heading), and pyproject.toml
+    agrees, so a user can look up what they have."""
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d\d-\d\d$", changelog, flags=re.M)
+    assert released, "CHANGELOG.md has no released version"
+    r = subprocess.run([sys.executable, "-m", "cgan", "--version"], capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"cgan {released[0]}", f"cgan --version says {r.stdout.strip()!r}; " \
+        f"the newest release in CHANGELOG.md is {released[0]}"
+    assert re.search(rf'^version = "{re.escape(released[0])}"$', (ROOT / "pyproject.toml").read_text(), flags=re.M)
 
 
 def test_the_command_table_names_every_command_where_it_is_defined():
