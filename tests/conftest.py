@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,15 @@ def shared(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"real course data not present at {p} (only on the project's machines)")
     return p
+
+
+def pytest_configure(config) -> None:
+    """Session fixtures and subprocesses too never touch the user's ~/.cache/cgan: a cache of the run's own."""
+    os.environ["CGAN_CACHE"] = config._cgan_cache = tempfile.mkdtemp(prefix="cgan-test-cache-")
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(getattr(config, "_cgan_cache", ""), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

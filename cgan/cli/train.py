@@ -14,13 +14,16 @@ from click.core import ParameterSource
 
 from cgan.cli.common import log
 from cgan.cli.options import dataclass_options
+from cgan.core.errors import CganError
 from cgan.data.augment import check_policy
+from cgan.data.captioned import has_captions
 from cgan.data.tagged import combine, load_tagged_folder
 from cgan.evaluation.tagnet_training import ClassifierOptions, register_classifier, train_classifier
 from cgan.gan.build import load_run
 from cgan.gan.loop import train as run_training
-from cgan.gan.options import CHECKPOINT, DEFAULT_PRESET, PRESETS, TrainOptions, preset_options
+from cgan.gan.options import CHECKPOINT, TrainOptions
 from cgan.gan.plan import plan_run
+from cgan.gan.presets import DEFAULT_PRESET, PRESETS, compose, preset_options
 from cgan.gan.reader_model import make_reader_model
 from cgan.gan.training_data import load_training_data
 from cgan.release.export import manifest_info
@@ -85,6 +88,8 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
       cgan train --data faces/ --out runs/gan-ft --arch biggan --cond none --loss hinge --latent-codes --init-from cgan --d-warmup 200
       cgan train --data flowers/ --out runs/flowers --cond sentence --base-channels 32 --gan-int
     """
+    _check_out(out, options["resume"])
+    say = log if int(os.environ.get("RANK", "0")) == 0 else (lambda m: None)  # under torchrun rank 0 speaks
     # Options not given come from the preset, else from TrainOptions (the help shows the default preset's).
     given = {k for k in options if ctx.get_parameter_source(k) is not ParameterSource.DEFAULT}
     preset = preset or (run_preset(out) if options["resume"] else DEFAULT_PRESET)
@@ -92,19 +97,36 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
     base = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
     options.update({k: recipe.get(k, base[k]) for k in options if k not in given})
     options.update({k: v for k, v in recipe.items() if k not in options})  # what has no option (the schedule)
+    if "cond" not in given and options["cond"] != "sentence" and any(has_captions(Path(d)) for d in data_dirs):
+        say(f"note: --cond sentence instead of the {preset} preset's {options['cond']}: the data holds captions")
+        options["cond"] = "sentence"
+    for note in compose(options, given, preset):
+        say(note)
     check_policy(options["diffaug"])
     if options["init_from"]:
         options["init_from"] = str(resolve_checkpoint(options["init_from"]))
     _threads(threads)
-    say = log if int(os.environ.get("RANK", "0")) == 0 else (lambda m: None)  # under torchrun rank 0 speaks
-    data = load_training_data(data_dirs, options["cond"], cache=cache, log=say)
+    # A dry run reads a cache that is there but writes none (the decoded images are large).
+    data = load_training_data(data_dirs, options["cond"], cache="read" if dry_run and cache else cache, log=say)
     if dry_run:
         for line in plan_run(data, TrainOptions(out=str(out), **options)).lines():
             click.echo(line)
         return
-    t0 = time.time()
-    ckpt = run_training(data, TrainOptions(out=str(out), progress=sys.stderr.isatty(), **options), log=say)
-    say(f"done in {time.time() - t0:.0f} s: {ckpt}")
+    try:
+        run_training(data, TrainOptions(out=str(out), progress=sys.stderr.isatty(), **options), log=say)
+    except KeyboardInterrupt:  # the trainer has said where it stopped and what is kept
+        ctx.exit(130)
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    """--out must be a folder that can become a run's, checked before the data is read."""
+    if out.exists() and not out.is_dir():
+        raise CganError(f"{out}: --out is a file; a run needs a folder (a new one, or a run's with --resume)")
+    if not resume and (out / CHECKPOINT).is_file():
+        raise CganError(f"{out}: a run already exists here; pass --resume to continue it or choose another --out")
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise CganError(f"{parent}: a file where --out needs a folder")
 
 
 @click.command("train-classifier")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cgan.core.errors import CganError
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.data.augment import parse_policy
 from cgan.gan.build import ARCHS
@@ -95,46 +94,3 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
 RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
                "mode_seeking", "precision", "latent_codes", "d_steps", "schedule", "aux_weight")
 LR_KEYS = ("lr", "lr_d")  # compared on --resume only when --lr is given; otherwise the run keeps its own
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A named recipe: the TrainOptions it sets; anything given on the command line wins."""
-
-    summary: str
-    options: dict
-
-
-# The release recipe's stages, as steps of batch 64: plain hinge training until the images are good,
-# then the mode-seeking term to spread each tag's images, then half the learning rates and half that
-# weight to settle; the shipped cgan was made this way (release/manifest.json) in resumed runs.
-RELEASE_SCHEDULE = ({"from_step": 10_220, "mode_seeking": 1.0},
-                    {"from_step": 18_925, "lr_scale": 0.5, "mode_seeking": 0.5})
-_BIGGAN = {"arch": "biggan", "cond": "multi", "loss": "hinge", "base_channels": 32, "batch_size": 64, "ema": 0.999,
-           "flip": True, "diffaug": "translation", "precision": "auto"}
-PRESETS: dict[str, Preset] = {
-    # Tuned for minutes to the course baseline on a 2-core CPU (bench/time_to_quality.py, docs/speed.md): the
-    # release family at base 16 (about 5x the base-32 step rate in bf16), an auxiliary tag classifier on D
-    # (the eye colours, the slow part, learnt in far fewer steps) and no augmentation (an hour is too short
-    # for D to overfit 11k images). It ends at 3,000 steps, soon after the baseline (step 2,314 on the faces set):
-    # trained on, the auxiliary term collapses each tag to one face and the tags read worse (docs/speed.md).
-    "laptop": Preset("the default: the release family at base 16 with an auxiliary tag classifier on D, tuned for "
-                     "the minutes to the course baseline on a 2-core CPU, and ending soon after it",
-                     {**_BIGGAN, "base_channels": 16, "aux_weight": 1.0, "diffaug": "", "epochs": 10_000,
-                      "max_steps": 3_000, "time_limit": 60.0}),
-    "course": Preset("the handout's baseline exactly: DCGAN G and D, one-hot (hair, eyes) pairs, the matching-aware "
-                     "loss, Adam 2e-4 / beta1 0.5, batch 64, base 64", {
-                         "arch": "dcgan", "cond": "pair", "loss": "gan", "base_channels": 64, "batch_size": 64,
-                         "z_dim": 100, "ema": 0.0, "flip": False, "diffaug": "", "epochs": 25, "precision": "fp32"}),
-    "release": Preset("the shipped cgan's recipe as one schedule: the BigGAN-style model at base 32 for 23,105 "
-                      "steps, mode seeking 1.0 from step 10,220, half the rates and mode seeking 0.5 from 18,925",
-                      {**_BIGGAN, "epochs": 10_000, "max_steps": 23_105, "schedule": RELEASE_SCHEDULE}),
-}
-DEFAULT_PRESET = "laptop"
-
-
-def preset_options(name: str) -> dict:
-    """The TrainOptions fields preset `name` sets (a copy), recorded with the preset's name."""
-    if name not in PRESETS:
-        raise CganError(f"unknown preset {name!r} (choose from {', '.join(PRESETS)})")
-    return {**PRESETS[name].options, "preset": name}

@@ -11,7 +11,8 @@ from cgan.core.devices import resolve_device
 from cgan.data.captioned import CaptionedImages
 from cgan.data.tagged import TaggedImages
 from cgan.gan.loop import run_config
-from cgan.gan.options import PRESETS, TrainOptions
+from cgan.gan.options import TrainOptions
+from cgan.gan.presets import PRESETS
 from cgan.gan.trainer import Trainer
 
 

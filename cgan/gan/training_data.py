@@ -14,7 +14,7 @@ from cgan.text.minilm import load_encoder
 from cgan.text.tag_captions import captioned_from_tags
 
 
-def load_training_data(data_dirs: str | Path | tuple, cond: str, cache: bool = True,
+def load_training_data(data_dirs: str | Path | tuple, cond: str, cache: bool | str = True,
                        log: Callable[[str], None] = print) -> TaggedImages | CaptionedImages:
     """Tagged images for tag conditioning (or none), several folders as one set; captioned images,
     embedded, for sentences (one folder)."""

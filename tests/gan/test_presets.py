@@ -10,7 +10,8 @@ from cgan.cli import cli
 from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning
-from cgan.gan.options import DEFAULT_PRESET, PRESETS, TrainOptions, model_config
+from cgan.gan.options import TrainOptions, model_config
+from cgan.gan.presets import DEFAULT_PRESET, PRESETS
 from cgan.gan.trainer import Trainer, learning_rates
 
 
@@ -104,3 +105,24 @@ def test_a_resumed_trainer_takes_the_schedules_rate_for_its_step():
     b = _trainer(({"from_step": 1, "lr_scale": 0.25},))
     b.load_state(state)
     assert {g["lr"] for g in b.opt_G.param_groups} == {5e-5}
+
+
+def test_dry_run_writes_no_cache_where_a_run_would(synth_extra, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CGAN_CACHE", str(cache))
+    args = ["train", "--data", synth_extra, "--out", tmp_path / "r", "--base-channels", 8, "--batch-size", 16,
+            "--max-steps", 1, "--threads", 1]
+    assert run(*args, "--dry-run").exit_code == 0
+    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
+    assert run(*args).exit_code == 0
+    assert any(p.suffix == ".npy" for p in cache.rglob("*"))  # the run itself caches the decoded images
+
+
+def test_out_that_is_a_file_is_refused_before_the_data_is_read(tmp_path):
+    out = tmp_path / "taken"
+    out.write_text("x")
+    r = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "no-such-data"), "--out", str(out), "--dry-run"])
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines() == [f"cgan: error: {out}: --out is a file; a run needs a folder (a new one, "
+                                             "or a run's with --resume)"]
+    assert out.read_text() == "x"
