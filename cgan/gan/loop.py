@@ -12,7 +12,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from cgan.core.checkpoint_io import load_weights, sampling_state, save_checkpoint
 from cgan.core.devices import resolve_device, resolve_precision
@@ -34,6 +33,7 @@ from cgan.data.tagged import TaggedImages
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning, SentenceConditioning
 from cgan.gan.figures import plotting_available, write_losses_png
+from cgan.gan.progress import RunProgress, stop_line
 from cgan.gan.options import (
     CHECKPOINT,
     LOSS_COLUMNS,
@@ -146,50 +146,78 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
     per_epoch = n // dd.world // bs
     preview = _preview(cond)
     board = _tensorboard(out) if opts.tensorboard and dd.main else None
+    total = opts.epochs * per_epoch if opts.max_steps is None else min(opts.epochs * per_epoch, opts.max_steps)
     t_start = time.time()
-    stop = False
-    for epoch in range(start_epoch + 1, opts.epochs + 1):
-        # Every rank draws the same permutation (the shared generator) and takes its own slice of it.
-        perm = torch.randperm(n, generator=trainer.gen).to(trainer.device)[dd.rank::dd.world]
-        flips = torch.rand(n, generator=trainer.gen).to(trainer.device) < 0.5 if cfg["flip"] else None
-        labels = data.epoch_labels(trainer.gen, trainer.device)
-        rows: list[tuple[int, int, torch.Tensor, torch.Tensor]] = []
-        bar = tqdm(range(per_epoch), desc=f"epoch {epoch}/{opts.epochs}", disable=not (opts.progress and dd.main),
-                   mininterval=1.0, leave=False, dynamic_ncols=True)
-        for i in bar:
-            idx = perm[i * bs:(i + 1) * bs]
-            real = batch_to_input(images[idx])
-            if flips is not None:
-                real = torch.where(flips[idx, None, None, None], real.flip(3), real)
-            d_loss, g_loss = trainer.step(real, *(lab[idx] for lab in labels))
-            rows.append((epoch, trainer.step_count, d_loss, g_loss))
-            late = opts.time_limit is not None and time.time() - t_start > opts.time_limit * 60
-            if (i + 1) % opts.log_every == 0 or i + 1 == per_epoch:
-                d, g = d_loss.item(), g_loss.item()
-                bad = not (math.isfinite(d) and (math.isfinite(g) or not trainer.g_updated))
-                bad, late = any_rank([bad, late], dd, device)  # ranks stop together, or not at all
-                if bad:
-                    raise CganError(
-                        f"non-finite loss at epoch {epoch}, step {trainer.step_count} (d={d}, g={g}); "
-                        f"stopped; the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none yet'}"
-                        " (try a lower --lr)", exit_code=3)
-                bar.set_postfix(d=f"{d:.3f}", g=f"{g:.3f}")
-            elif dd.on:
-                late = False  # decided only where all ranks agree on it
-            stop = stop or late or (opts.max_steps is not None and trainer.step_count >= opts.max_steps)
-            if stop:
+    progress = RunProgress(trainer.step_count, total, bs * dd.world, opts.time_limit, t_start,
+                           opts.progress and dd.main)
+
+    def say(message: str) -> None:  # a line above the progress bar, not through it
+        with progress.bar.external_write_mode():
+            log(message)
+
+    reason = "steps"
+    try:
+        for epoch in range(start_epoch + 1, opts.epochs + 1):
+            rows, values, late = _epoch(trainer, epoch, images, data, per_epoch, opts, dd, device, ckpt_path, progress,
+                                        t_start)
+            if dd.main:
+                _end_epoch(trainer, epoch, rows, values, preview, data, out, losses_path, ckpt_path, t_start, say, board)
+            if late:
+                reason = "time limit"
+            if late or trainer.step_count >= total:
                 break
-        bar.close()
-        values = mean_over_ranks(torch.stack([torch.stack([r[2], r[3]]) for r in rows]), dd).cpu().tolist()
+    except KeyboardInterrupt:
+        progress.close()
         if dd.main:
-            _end_epoch(trainer, epoch, rows, values, preview, data, out, losses_path, ckpt_path, t_start, log, board)
-        if stop:
-            break
+            log(stop_line("interrupted", trainer.step_count, total, time.time() - t_start,
+                          str(ckpt_path) if ckpt_path.exists() else "none yet (none is written before an epoch ends)"))
+        raise
+    progress.close()
     if dd.on:
         spread = rank_spread([trainer.G, trainer.D], dd, device)
         log(f"torchrun: G and D identical on all {dd.world} ranks (largest difference {spread:g})" if spread == 0
             else f"torchrun: warning: the ranks' weights differ by up to {spread:g}")
+    log(stop_line(reason, trainer.step_count, total, time.time() - t_start, str(ckpt_path)))
     return ckpt_path
+
+
+def _epoch(trainer: Trainer, epoch: int, images: torch.Tensor, data, per_epoch: int, opts: TrainOptions,
+           dd: Dist, device: str, ckpt_path: Path, progress: RunProgress, t_start: float) -> tuple[list, list, bool]:
+    """One pass over the data, cut short by --max-steps or --time-limit: the loss rows, their means over
+    the ranks, and whether the time limit stopped it."""
+    n, bs = len(images), trainer.cfg["batch_size"]
+    # Every rank draws the same permutation (the shared generator) and takes its own slice of it.
+    perm = torch.randperm(n, generator=trainer.gen).to(trainer.device)[dd.rank::dd.world]
+    flips = torch.rand(n, generator=trainer.gen).to(trainer.device) < 0.5 if trainer.cfg["flip"] else None
+    labels = data.epoch_labels(trainer.gen, trainer.device)
+    rows: list[tuple[int, int, torch.Tensor, torch.Tensor]] = []
+    late = False
+    for i in range(per_epoch):
+        idx = perm[i * bs:(i + 1) * bs]
+        real = batch_to_input(images[idx])
+        if flips is not None:
+            real = torch.where(flips[idx, None, None, None], real.flip(3), real)
+        d_loss, g_loss = trainer.step(real, *(lab[idx] for lab in labels))
+        rows.append((epoch, trainer.step_count, d_loss, g_loss))
+        late = opts.time_limit is not None and time.time() - t_start > opts.time_limit * 60
+        if (i + 1) % opts.log_every == 0 or i + 1 == per_epoch:
+            d, g = d_loss.item(), g_loss.item()
+            bad = not (math.isfinite(d) and (math.isfinite(g) or not trainer.g_updated))
+            bad, late = any_rank([bad, late], dd, device)  # ranks stop together, or not at all
+            if bad:
+                raise CganError(
+                    f"non-finite loss at epoch {epoch}, step {trainer.step_count} (d={d}, g={g}); "
+                    f"stopped; the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none yet'}"
+                    " (try a lower --lr)", exit_code=3)
+            progress.step(trainer.step_count, d, g if math.isfinite(g) else None)
+        else:
+            if dd.on:
+                late = False  # decided only where all ranks agree on it
+            progress.step(trainer.step_count)
+        if late or (opts.max_steps is not None and trainer.step_count >= opts.max_steps):
+            break
+    values = mean_over_ranks(torch.stack([torch.stack([r[2], r[3]]) for r in rows]), dd).cpu().tolist()
+    return rows, values, late
 
 
 def start_from(trainer: Trainer, path: Path, log: Callable[[str], None]) -> bool:
