@@ -49,7 +49,7 @@ HELP = {
     "time_limit": "Stop after this many minutes, saving a checkpoint.",
     "resume": "Continue the run in --out from its last checkpoint.",
     "precision": "bf16: forward passes under bf16 autocast (GPUs; CPUs with AVX512-BF16 or AMX); auto: bf16 on a GPU "
-                 "that has it or a CPU with AMX, else fp32; may change on --resume.",
+                 "that has it or a CPU with bf16 instructions (AVX512-BF16 or AMX), else fp32; may change on --resume.",
     "tensorboard": "Also write TensorBoard event files (losses, the per-epoch grid) into --out (needs tensorboard).",
     "width": "Channels of the first block (x2 per block).",
     "val_fraction": "Share of images held out for the accuracy figure.",
