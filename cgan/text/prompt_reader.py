@@ -53,7 +53,9 @@ def _bound(text: str, p: Parse, attr: str, notes: list[str]) -> str | None:
         if c is None:
             raise CganError(f"{text!r}: {w!r} is not {A_NOUN[attr]} colour the model knows "
                             f"(known {NOUN[attr]} colours: {known_list(attr)})")
-        if c != w:
+        if attr == "hair" and w == p.bare:
+            notes.append(f"'{w}' read as {c} hair (a hair colour named without the word hair)")
+        elif c != w:
             notes.append(f"'{w}' {attr} read as {c}" + (f" ({WHY[w, attr]})" if (w, attr) in WHY else ""))
         colours.append(c)
     if len(set(colours)) > 1:
