@@ -2,6 +2,7 @@
 
     python bench/quality.py                              # the shipped checkpoints (baseline, cgan)
     python bench/quality.py --runs runs/cmp --n 1000     # plus every run folder with a checkpoint.pt
+    python bench/quality.py --models RUN/checkpoint.pt --release-bar            # the release bar's figures
 
 Columns: faces found by the course's detector on the course canvas (mean and min over 10 grids of
 the handout tags, base seeds 0, 1000, ...), tag accuracy (hair / eyes / both) by the reference
@@ -111,6 +112,9 @@ def main() -> None:
                     help="noise scales, as cgan generate --truncation: every model is measured at each "
                          "(comma-separated; run_gan.sh's gan: 0.6)")
     ap.add_argument("--no-real", action="store_true", help="leave out the real-images row (to add models to a table)")
+    ap.add_argument("--release-bar", action="store_true",
+                    help="instead of the table, each model's figures on the release bar (cgan/evaluation/release_bar.py: "
+                         "5 handout grids, 500 samples over the 132 pairs, KID on 500) and whether it passes")
     ap.add_argument("--pairs", choices=["trained", "all", "extra"], default="trained",
                     help="N samples over each model's trained pairs; over all 132 the handout lists (models with "
                          "factored tags; eye accuracy then leaves out gray eyes, which the classifier never saw); or "
@@ -173,7 +177,7 @@ def main() -> None:
     if missing:
         sys.exit(f"quality.py: no such checkpoint: {', '.join(missing)}")
     t0 = time.time()
-    if not a.no_real:
+    if not a.no_real and not a.release_bar:
         def real_fn(t, n, s):
             # Untagged, a grid is as many random images as it has lines (tagged, one per line anyway).
             imgs, tags = real_samples(data, t if own_data else None, n if t is None else len(t), s, exclude)
@@ -182,6 +186,14 @@ def main() -> None:
         real_row = measure(real_fn, tags_grid, clf, det, a.n, inception_ref, a.inception_n)
         rows.append({"name": "real images", "model": f"{extra.name}{', held-out' if own_data else ''} (ceiling)",
                      **real_row})
+    if a.release_bar:
+        from cgan.evaluation.release_bar import release_bar
+
+        for m, path in zip(models, paths):
+            G, cond, _ = load_generator(path)
+            res = release_bar(G, cond, clf, det, tags_grid, str(TAGS), inception_ref, staged=False)
+            print(f"{m} (step {load_run(path).get('step')}): " + ", ".join(f"{k} {v}" for k, v in res.items()))
+        return
     scales = [float(x) for x in a.truncation.split(",")]
     for m, path in zip(models, paths):
         G, cond, _ = load_generator(path)  # once: measure() samples it 11 times at each scale

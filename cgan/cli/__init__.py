@@ -1,10 +1,11 @@
-"""The `cgan` command: a thin Click shell over the library, one module per command group.
+"""Conditional GANs for the anime-face homework: train a model, draw faces from tags or sentences,
+evaluate grids and grade a class. `cgan COMMAND --help` lists each command's options.
 
 \b
 Examples:
-  cgan data synth --out synth/ --n 2000
-  cgan train --data ../shared/data/extra_data --out runs/base --loss gan --epochs 10
   cgan generate hw3/testing_tags.txt -o samples/cgan.png
+  cgan train --data faces/ --out runs/hour --dry-run
+  cgan data synth --out synth/ --n 2000
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ HELP = {
                   "images it reads right): tags learnt in fewer steps (0: off).",
     "gan_int": "Sentences: GAN-INT, G also learns from midpoints of two captions (Reed et al.).",
     "kl_weight": "Sentences: weight of the conditioning-augmentation KL term (its codes start at unit scale, so "
-                 "the KL starts near 60; at 1.0 a short test run stayed grey).",
+                 "the KL starts near 60: keep the weight small).",
     "n_critic": "wgan-gp: critic steps per G step.",
     "d_steps": "gan, hinge, acgan: D steps (each on its own batch) per G step, for a D that must keep up with a "
                "trained G (--init-from); --max-steps counts D steps; may change on --resume.",

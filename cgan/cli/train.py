@@ -77,7 +77,8 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
 
     \b
     Examples:
-      cgan train --data faces/ --out runs/laptop                      (the laptop preset)
+      cgan train --data faces/ --out runs/hour                        (the default preset, hour)
+      cgan train --data faces/ --out runs/quick --preset laptop       (the fastest route to the course baseline)
       cgan train --data faces/ --out runs/course --preset course      (the handout's baseline)
       cgan train --data extra_data/ --out runs/rel --preset release --dry-run
       cgan train --data faces/ --out runs/course --preset course --epochs 50 --base-channels 32

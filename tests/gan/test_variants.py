@@ -12,7 +12,7 @@ from cgan.cli import cli
 from cgan.data.synth_flowers import synth_captioned
 from cgan.gan.build import load_run
 from cgan.gan.options import CONDS, LOSSES, NETS
-from cgan.gan.presets import compose
+from cgan.gan.presets import DEFAULT_PRESET, compose
 
 from conftest import ROOT
 
@@ -57,7 +57,7 @@ def test_each_variant_trains_under_the_default_preset(loss, cond, arch, synth_ex
     if verdict == "trains":
         assert r.exit_code == 0, r.output
         s = load_run(out / "checkpoint.pt")
-        assert s["step"] == 1 and s["config"]["loss"] == loss and s["config"]["preset"] == "laptop"
+        assert s["step"] == 1 and s["config"]["loss"] == loss and s["config"]["preset"] == DEFAULT_PRESET
         assert "Traceback" not in r.output
         return
     assert r.exit_code == 2, r.output
@@ -70,18 +70,18 @@ def test_each_variant_trains_under_the_default_preset(loss, cond, arch, synth_ex
 def test_a_preset_setting_without_meaning_is_dropped_with_a_note():
     options = {"loss": "acgan", "cond": "multi", "arch": "biggan", "aux_weight": 1.0, "latent_codes": False,
                "gan_int": False}
-    notes = compose(options, {"loss"}, "laptop")
+    notes = compose(options, {"loss"}, "hour")
     assert options["aux_weight"] == 0.0
-    assert notes == ["note: the laptop preset's --aux-weight 1.0 is dropped: it adds a tag classifier to the gan or "
+    assert notes == ["note: the hour preset's --aux-weight 1.0 is dropped: it adds a tag classifier to the gan or "
                      "hinge discriminator of a tag-conditioned model, and you chose --loss acgan"]
 
 
 def test_a_typed_setting_takes_what_it_needs_from_the_preset():
     options = {"loss": "hinge", "cond": "multi", "arch": "biggan", "aux_weight": 1.0, "latent_codes": True,
                "gan_int": False}
-    notes = compose(options, {"latent_codes"}, "laptop")
+    notes = compose(options, {"latent_codes"}, "hour")
     assert options["cond"] == "none" and options["aux_weight"] == 0.0  # the aux term then has no tags
-    assert notes[0].startswith("note: --cond none instead of the laptop preset's multi: --latent-codes")
+    assert notes[0].startswith("note: --cond none instead of the hour preset's multi: --latent-codes")
 
 
 def test_two_typed_settings_that_contradict_are_refused_naming_both():
@@ -90,4 +90,4 @@ def test_two_typed_settings_that_contradict_are_refused_naming_both():
     options = {"loss": "acgan", "cond": "multi", "arch": "biggan", "aux_weight": 0.5, "latent_codes": False,
                "gan_int": False}
     with pytest.raises(CganError, match=r"^--aux-weight 0.5 .*: it does not go with --loss acgan$"):
-        compose(options, {"loss", "aux_weight"}, "laptop")
+        compose(options, {"loss", "aux_weight"}, "hour")
