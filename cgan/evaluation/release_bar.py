@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from cgan.course.colors import EYE_COLORS, HAIR_COLORS
 from cgan.course.tags import TagLine
+from cgan.evaluation.inception import fid_kid
 from cgan.evaluation.scoring import count_faces, evaluate, tag_accuracy
 from cgan.evaluation.sources import generator_samples
 
@@ -55,8 +56,6 @@ def release_bar(G, cond, clf, detector, tags: list[TagLine], tags_path: str, inc
                div["near_duplicates"] <= bar["near_duplicates"]]
     if staged and not all(checks) or inception_ref is None:
         return {**out, "release_bar": False}
-    from cgan.evaluation.inception import fid_kid  # torch's Inception: only for a model that got this far
-
     ik = fid_kid(images[::max(1, len(images) // bar["kid_n"])][:bar["kid_n"]], *inception_ref)
     out.update(kid=round(ik["kid"], 4), fid=round(ik["fid"], 1))
     return {**out, "release_bar": all(checks) and ik["kid"] <= bar["kid"]}
