@@ -277,6 +277,11 @@ HOSTILE = {
     # Hunts the grader's home, caches and environment, and prints what it finds into its log.
     "home_hunter": ('ls -a ~root ~root/.cache; cat /proc/1/environ; env\n'
                     'python gen.py "$1"\n', {"verdict": "ok"}),
+    # A 600 MB (sparse) checkpoint saved beside the grid, after it and before it: the grid is still graded.
+    "checkpoint_after": ('python gen.py "$1"\ntruncate -s 600M samples/model.ckpt\n',
+                         {"verdict": "ok", "reproduce": "identical"}),
+    "checkpoint_before": ('truncate -s 600M samples/a_model.ckpt\npython gen.py "$1"\n',
+                          {"verdict": "ok", "reproduce": "identical"}),
 }
 
 
@@ -288,12 +293,13 @@ def build_hostile_class(root: Path, tags_file: Path) -> dict[str, dict]:
     return {"good": {"verdict": "ok", "reproduce": "identical"}, **{n: want for n, (_, want) in HOSTILE.items()}}
 
 
-def build_slow_class(root: Path, tags_file: Path) -> Path:
+def build_slow_class(root: Path, tags_file: Path, token: str) -> Path:
     """amy and ben (good) and slow, which sleeps while its folder holds a file named `slow`: a task to stop
-    mid-run. Returns that file (remove it and slow grades like the others)."""
+    mid-run. Its sleep is named `token` (a test finds it by that, never by a machine-wide pattern). Returns
+    that file (remove it and slow grades like the others)."""
     for name in ("amy", "ben"):
         _submission(root, name, 'python gen.py "$1"\n', tags_file)
-    _submission(root, "slow", 'if [ -f slow ]; then sleep 1000; fi\npython gen.py "$1"\n', tags_file)
+    _submission(root, "slow", f'if [ -f slow ]; then (exec -a {token} sleep 1000); fi\npython gen.py "$1"\n', tags_file)
     flag = root / "slow" / "slow"
     flag.write_text("")
     return flag

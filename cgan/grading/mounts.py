@@ -1,7 +1,7 @@
 """The shell lines that build what a sandboxed submission sees, inside its own mount namespace.
 
-Both levels use them: a private tmpfs becomes /tmp and holds only the submission's copy and the
-wrapper; the grader's home, /root, /home and the project around the grader's virtual environment are
+Both levels use them: a private, size-limited tmpfs becomes /tmp and holds only the submission's copy,
+the wrapper and what /dev/shm shows (so shared memory counts against the same disk limit); the grader's home, /root, /home and the project around the grader's virtual environment are
 covered by empty tmpfs mounts, and only the interpreter's own folders are put back, read-only; every
 other mount is made read-only.
 """
@@ -41,12 +41,10 @@ def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def stage_lines(stage: str, items: dict[str, str], keep: list[str]) -> list[str]:
-    """Before the stage becomes /tmp: bind each item (stage-relative name -> source) and park each kept
-    interpreter folder inside it, so they survive every cover."""
+def stage_lines(stage: str, keep: list[str]) -> list[str]:
+    """Before the stage becomes /tmp: park each kept interpreter folder inside it, so they survive every
+    cover."""
     lines = []
-    for rel, src in items.items():
-        lines.append(f"mkdir -p {q(stage + '/' + rel)} && mount --bind {q(src)} {q(stage + '/' + rel)}")
     for k, path in enumerate(keep):
         lines.append(f"mkdir {q(stage)}/.keep{k} && mount --bind {q(path)} {q(stage)}/.keep{k}")
     return lines
@@ -54,8 +52,10 @@ def stage_lines(stage: str, items: dict[str, str], keep: list[str]) -> list[str]
 
 def cover_lines(covers: list[str], keep: list[str]) -> list[str]:
     """After the stage is /tmp: an empty tmpfs over each covered folder, then every kept folder back at
-    its own path, read-only (only it: not its siblings, not its parent's other files)."""
-    lines = [f"mount -t tmpfs -o size=1m,mode=0755 cgan-cover {q(c)}" for c in covers]
+    its own path, read-only (only it: not its siblings, not its parent's other files). A folder that cannot
+    be covered is an error unless the set-up's own user cannot enter it either (a basic run as an
+    unprivileged uid, say, and a home of mode 0700)."""
+    lines = [f"mount -t tmpfs -o size=1m,mode=0755 cgan-cover {q(c)} 2>/dev/null || test ! -x {q(c)}" for c in covers]
     for k, path in enumerate(keep):
         lines.append(f"mkdir -p {q(path)} && mount --move /tmp/.keep{k} {q(path)} && rmdir /tmp/.keep{k} && "
                      f"mount -o remount,bind,ro {q(path)}")
@@ -63,19 +63,20 @@ def cover_lines(covers: list[str], keep: list[str]) -> list[str]:
 
 
 def readonly_lines() -> list[str]:
-    """Every mount but the private /tmp, /proc and /dev/shm read-only."""
-    return ["mount -t tmpfs -o size=64m,mode=1777 cgan-shm /dev/shm 2>/dev/null || true",
+    """/dev/shm from the private /tmp, then every mount but /tmp, /proc and /dev/shm read-only."""
+    return ["mount --bind /tmp/.shm /dev/shm 2>/dev/null || true",
             "for m in $(awk '{print $5}' /proc/self/mountinfo); do",
             '  case "$m" in /tmp|/tmp/*|/proc|/proc/*|/dev/shm) ;; '
             '*) mount -o remount,bind,ro "$m" 2>/dev/null || true ;; esac',
             "done"]
 
 
-def view_lines(stage: str, items: dict[str, str], hide: list[Path]) -> list[str]:
-    """The whole view, from the stage (a fresh tmpfs already mounted) to the read-only rest."""
+def view_lines(stage: str, hide: list[Path]) -> list[str]:
+    """The whole view, from the stage (a fresh tmpfs already mounted, holding hw3/ and .shm/) to the
+    read-only rest."""
     keep = [k for k in interpreter_dirs() if any(_under(k, c) for c in covered_dirs(hide)) or _under(k, "/tmp")]
     covers = [c for c in covered_dirs(hide) if not _under(c, "/tmp")]
-    return [*stage_lines(stage, items, keep), f"mount --move {q(stage)} /tmp",
+    return [*stage_lines(stage, keep), f"mount --move {q(stage)} /tmp",
             *cover_lines(covers, keep), *readonly_lines()]
 
 

@@ -33,6 +33,7 @@ class Part:
     original: str | None  # the committed grid it must reproduce
     points: dict  # the course's points: automatic ones (reproduce, baseline) and the TA's (review)
     conditional: bool = False
+    named: tuple[str, ...] = ()  # besides `output`, files collected by name first (HW3-3's usual grid)
 
     @property
     def script(self) -> str:
@@ -41,6 +42,11 @@ class Part:
     @property
     def required(self) -> tuple[str, ...]:
         return (self.script,) + ((self.original,) if self.original else ())
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """What the sandbox hands back first, each by its name and within its own cap, before any other file."""
+        return ((self.output,) if self.output else ()) + self.named
 
     @property
     def auto_max(self) -> int:
@@ -52,7 +58,8 @@ PARTS = {
                 {"reproduce": 2, "baseline": 2, "review": 1}),
     "cgan": Part("cgan", "HW3-2 conditional GAN", ("bash", "run_cgan.sh", "testing_tags.txt"), "samples/cgan.png",
                  "samples/cgan_original.png", {"reproduce": 2, "baseline": 1, "review": 2}, conditional=True),
-    "extra": Part("extra", "HW3-3 bonus: style transfer", ("bash", "extra_run.sh"), None, None, {"review": 2}),
+    "extra": Part("extra", "HW3-3 bonus: style transfer", ("bash", "extra_run.sh"), None, None, {"review": 2},
+                  named=("samples/transfer.png",)),
 }
 ORDER = ("gan", "cgan", "extra")  # the course ran them in this order
 GRID_IMAGES = 25
@@ -108,12 +115,12 @@ def grade_part(part: Part, src: Path, ctx: PartContext, uid: int, hide: list[Pat
     run: RunResult | None = None
     if part.script not in missing:
         run = run_submission(src, list(part.argv), ctx.limits, extra_files={"testing_tags.txt": ctx.tags_bytes},
-                             hide=hide, uid=uid, extra_env=env)
+                             outputs=part.outputs, hide=hide, uid=uid, extra_env=env)
     network = "allowed" if ctx.limits.network else "denied"
     info = RunInfo(run.exit_code, bool(run.timed_out), round(run.wall_s, 2), run.output_bytes, run.isolation,
                    run.setup_error, network) if run else RunInfo(network=network)
     res = PartResult(missing=", ".join(missing), run=info)
-    files = PartFiles(log=run.output if run else "", original=original)
+    files = PartFiles(log=run.log if run else "", original=original)
     if part.output is None:
         files.images = _new_images(run, src) if run else {}
         res.output_written, res.outputs = bool(files.images), ", ".join(files.images)

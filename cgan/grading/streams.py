@@ -1,15 +1,10 @@
-"""What comes back from a sandboxed run: its output (capped), confine.py's status line and its files."""
+"""What comes back from a sandboxed run through its pipes: its output (capped) and confine.py's status line."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tarfile
 import threading
-from pathlib import Path
-
-FILES_CAP = 64 * 2**20  # the most output files that come back from one run
 
 
 class CappedReader(threading.Thread):
@@ -48,31 +43,3 @@ def status_line(data: bytes) -> tuple[dict | None, bytes]:
         return json.loads(line), rest
     except ValueError:
         return None, rest
-
-
-def untar(data: bytes) -> dict[str, tuple[bytes, float]]:
-    """Regular files from the tar stream, with their mtimes; links and anything odd are dropped."""
-    files: dict[str, tuple[bytes, float]] = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            for m in tar:
-                if m.isfile() and not m.name.startswith(("/", "..")) and ".." not in Path(m.name).parts:
-                    f = tar.extractfile(m)
-                    if f is not None:
-                        files[os.path.normpath(m.name)] = (f.read(), float(m.pax_headers.get("mtime", m.mtime)))
-    except (tarfile.TarError, EOFError):
-        pass  # a truncated stream still gave what came before the cut
-    return files
-
-
-def read_tree(copy: Path, collect: list[str]) -> dict[str, tuple[bytes, float]]:
-    """The same files as the tar stream, read from the copy (the basic level), symlinks never followed."""
-    files: dict[str, tuple[bytes, float]] = {}
-    for c in collect:
-        base = copy / c
-        cands = [base] if base.is_file() else sorted(base.glob("*")) if base.is_dir() and not base.is_symlink() else []
-        for p in cands[:200]:
-            st = p.lstat()
-            if p.is_file() and not p.is_symlink() and st.st_size <= FILES_CAP:
-                files[str(p.relative_to(copy))] = (p.read_bytes(), st.st_mtime_ns / 1e9)
-    return files

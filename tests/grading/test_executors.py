@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -39,13 +40,13 @@ def _ancestor(pid: int, needle: str) -> int | None:
 def test_submitit_array_task_killed_and_rerun(tmp_path, synth_classifier):
     pytest.importorskip("submitit", reason="submitit is in requirements-eval.txt")
     subs = tmp_path / "subs"
-    flag = build_slow_class(subs, TAGS)
+    marker = f"cgan-executor-test-{uuid.uuid4().hex[:12]}"  # the slow student's sleep, unique to this run
+    flag = build_slow_class(subs, TAGS, marker)
     out = tmp_path / "grades"
     cmd = [sys.executable, "-m", "cgan", "grade", str(subs), "--tags", str(TAGS), "--out", str(out), "--parts", "cgan",
            "--executor", "submitit-local", "--time-limit", "300", "--classifier", str(synth_classifier),
            "--baseline", "none", "--no-faces", "--processes", "256"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    marker = "sleep 1000"
     worker = None
     deadline = time.time() + 240
     while worker is None and time.time() < deadline and proc.poll() is None:
