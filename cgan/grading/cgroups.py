@@ -137,7 +137,8 @@ class RunCgroup:
 
     def _v1(self, base: Path, c: str) -> bool:
         files = ({"pids.max": self.limits["pids"]} if c == "pids" else
-                 {"memory.limit_in_bytes": self.limits["memory"], "memory.memsw.limit_in_bytes?": self.limits["memory"]})
+                 {"memory.limit_in_bytes": self.limits["memory"],
+                  "memory.memsw.limit_in_bytes?": self.limits["memory"]})
         if not self._make(base, files, f"v1 {c}"):
             return False
         self.held[c] = f"cgroup v1 {c}"

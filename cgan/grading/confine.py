@@ -2,13 +2,13 @@
 
     python -I -S confine.py SPEC_JSON STATUS_FD -- argv...
 
-It joins the run's control groups (cgroups.py), sets the resource limits on itself, becomes the child subreaper (every process the submission starts,
-setsid'd or double-forked, is re-parented to it when its parent dies), runs `argv` in a session of its
-own, and waits for it up to the wall-clock limit. When the script ends or hits the limit it kills every
-process left below it and reaps them all, and only then writes one JSON line to STATUS_FD: the exit
-status, whether the limit was hit, and the moment the script ended (files changed after it are not
-graded). The grader reads the outputs after this process has exited, so nothing of the submission's
-runs while they are read.
+It joins the run's control groups (cgroups.py), sets the resource limits on itself, becomes the child
+subreaper (every process the submission starts, setsid'd or double-forked, is re-parented to it when its
+parent dies), runs `argv` in a session of its own, and waits for it up to the wall-clock limit. When the
+script ends or hits the limit it kills every process left below it and reaps them all, and only then
+writes one JSON line to STATUS_FD: the exit status, whether the limit was hit, and the moment the script
+ended (files changed after it are not graded). The grader reads the outputs after this process has
+exited, so nothing of the submission's runs while they are read.
 
 The limits are set here, in a single-threaded process, rather than by a preexec_fn in the grader:
 Python code between fork and exec can deadlock a threaded grader.

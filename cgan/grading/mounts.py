@@ -1,9 +1,10 @@
 """The shell lines that build what a sandboxed submission sees, inside its own mount namespace.
 
 Both levels use them: a private, size-limited tmpfs becomes /tmp and holds only the submission's copy,
-the wrapper and what /dev/shm shows (so shared memory counts against the same disk limit); the grader's home, /root, /home and the project around the grader's virtual environment are
-covered by empty tmpfs mounts, and only the interpreter's own folders are put back, read-only; every
-other mount is made read-only.
+the wrapper and what /dev/shm shows (so shared memory counts against the same disk limit); the grader's
+home, /root, /home and the project around the grader's virtual environment are covered by empty tmpfs
+mounts, and only the interpreter's own folders are put back, read-only; every other mount is made
+read-only.
 """
 
 from __future__ import annotations

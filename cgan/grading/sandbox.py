@@ -269,7 +269,8 @@ cp {q(str(CONFINE))} {st}/.cgan-confine.py
 trap - ERR
 set +e
 cd {SANDBOX_DIR}
-unshare --pid --fork --kill-child --mount --mount-proc -- {s.drop} -- {_confined(argv, spec, status_fd, env)} </dev/null {out_fd}>&-
+unshare --pid --fork --kill-child --mount --mount-proc -- {s.drop} -- \\
+  {_confined(argv, spec, status_fd, env)} </dev/null {out_fd}>&-
 {REAP}
 cd /
 {q(sys.executable)} -I -S -c {q(COLLECT.read_text())} {q(gather)} >&{out_fd} {status_fd}>&-

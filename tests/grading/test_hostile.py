@@ -97,7 +97,8 @@ def test_outputs_come_back_by_name_whatever_lies_beside_them(tmp_path, level, gr
     use_level(level, monkeypatch)
     grid = "printf GRID > samples/cgan.png; sleep 0.05\n"
     big = "truncate -s 600M samples/aa.ckpt samples/zz.ckpt; sleep 0.05\n"
-    odd = "ln -s /etc/passwd samples/link.png; mkfifo samples/fifo.png; mkdir samples/dir.png; echo s > samples/small.txt\n"
+    odd = ("ln -s /etc/passwd samples/link.png; mkfifo samples/fifo.png; mkdir samples/dir.png; "
+           "echo s > samples/small.txt\n")
     r = run_at(tmp_path, level, "mkdir -p samples\n" + (grid + big if grid_first else big + grid) + odd,
                limits={"file_mb": 1024}, outputs=("samples/cgan.png", "samples/missing.png"))
     assert r.exit_code == 0, r.log
