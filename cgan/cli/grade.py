@@ -26,7 +26,8 @@ L = Limits()
               help="Parts to grade, run in the course's order: gan (run_gan.sh), cgan (run_cgan.sh), extra (extra_run.sh).")
 @click.option("--students", default="", help="Regrade only these students (comma-separated), keeping every other result.")
 @click.option("--time-limit", type=float, default=L.wall_s, show_default=True, help="Wall-clock seconds per part.")
-@click.option("--memory-mb", type=int, default=L.memory_mb, show_default=True, help="Address-space limit per process.")
+@click.option("--memory-mb", type=int, default=L.memory_mb, show_default=True,
+              help="Address space per process, and the run's memory in all where a cgroup holds it.")
 @click.option("--file-mb", type=int, default=L.file_mb, show_default=True, help="Largest file a submission may write.")
 @click.option("--disk-mb", type=int, default=L.disk_mb, show_default=True, help="Room a submission may fill beyond its own size.")
 @click.option("--processes", type=int, default=L.processes, show_default=True, help="Processes and threads per submission.")
@@ -36,8 +37,10 @@ L = Limits()
                    "submitit-local: the same tasks as processes on this machine, to try a set-up.")
 @click.option("--slurm-partition", default=None, help="Slurm partition.")
 @click.option("--slurm-account", default=None, help="Slurm account to charge.")
-@click.option("--slurm-gpus", type=int, default=1, show_default=True, help="GPUs per task.")
-@click.option("--slurm-cpus", type=int, default=4, show_default=True, help="CPUs per task.")
+@click.option("--slurm-gpus", type=int, default=None,
+              help="GPUs per task (default: 1 where the partition's nodes have GPUs, else 0).")
+@click.option("--slurm-cpus", type=int, default=None,
+              help="CPUs per task (default: 4, or fewer where the partition's nodes have fewer).")
 @click.option("--slurm-mem-gb", type=float, default=None, help="Memory per task (GB; default: the partition's).")
 @click.option("--slurm-time-min", type=int, default=None,
               help="Time limit per task in minutes (default: every part's --time-limit plus 10 minutes).")
@@ -61,7 +64,7 @@ L = Limits()
 def grade(submissions_dir: Path, tags_file: Path, out: Path, parts_text: str, students: str, time_limit: float,
           memory_mb: int, file_mb: int, disk_mb: int, processes: int, network: str, sandbox: str | None,
           slurm_partition: str | None,
-          slurm_account: str | None, slurm_gpus: int, slurm_cpus: int, slurm_parallelism: int,
+          slurm_account: str | None, slurm_gpus: int | None, slurm_cpus: int | None, slurm_parallelism: int,
           slurm_mem_gb: float | None, slurm_time_min: int | None,
           exports: tuple[str, ...], **options) -> None:
     """Run and grade every submission (one folder per student, holding their hw3/).

@@ -13,8 +13,6 @@ import io
 import os
 import queue
 import signal
-import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +25,12 @@ from cgan.evaluation.scoring import evaluate
 from cgan.evaluation.sources import checkpoint_samples
 from cgan.evaluation.tools import load_eval_tools
 from cgan.grading.parts import PARTS, PartContext
-from cgan.grading.sandbox import Limits
+from cgan.grading.sandbox import DEFAULT_UID, Limits
+from cgan.grading.slurm import submit_error, wait_array
 from cgan.grading.student import grade_student, save_student
 from cgan.release.manifest import resolve_checkpoint
 
-FIRST_UID = 61000  # one unprivileged uid per concurrent job: its process limit is its own
+FIRST_UID = DEFAULT_UID  # one unprivileged uid per concurrent job: its process limit is its own
 
 
 @dataclass
@@ -147,101 +146,38 @@ def _indexed_call(task: Task, index: int) -> str:
     return task(uid=FIRST_UID + index % 1000)
 
 
-SLURM_ENDED_BADLY = ("BOOT_FAIL", "CANCELLED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
-                     "TIMEOUT", "REVOKED")
-
-
-def slurm_states(array_ids: set[str]) -> dict[str, str]:
-    """Each array task's state ('123_4' -> 'RUNNING'), from squeue: sacct needs an accounting daemon
-    that many clusters (and a one-node test cluster) do not run. Finished tasks are listed for as long
-    as the controller keeps them (MinJobAge); empty when squeue cannot answer."""
-    try:
-        r = subprocess.run(["squeue", "-h", "-r", "--states=all", "-o", "%i %T", "-j", ",".join(sorted(array_ids))],
-                           capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    return dict(line.split(None, 1) for line in r.stdout.splitlines() if " " in line) if r.returncode == 0 else {}
-
-
-def _outcome(job) -> tuple[str, str] | None:
-    """('success', summary) or ('error', trace) once the task wrote its result, else None."""
-    from submitit.core.utils import pickle_load
-
-    p = job.paths.result_pickle
-    if not p.exists():
-        return None
-    try:
-        return pickle_load(p)
-    except Exception:  # still being written
-        return None
-
-
-def _wait_slurm(tasks: list[Task], jobs: list, log: Callable[[str], None], poll_s: float = 5.0,
-                grace_s: float = 60.0) -> dict[str, dict]:
-    """Wait for every array task by its result file and squeue's state; returns student -> job record."""
-    records = {t.name: {"student": t.name, "job_id": j.job_id, "array_id": str(j.job_id).split("_")[0],
-                        "state": "PENDING", "result": ""} for t, j in zip(tasks, jobs)}
-    pending = dict(zip((t.name for t in tasks), jobs))
-    gone_since: dict[str, float] = {}
-    while pending:
-        states = slurm_states({r["array_id"] for r in records.values()})
-        for name, job in list(pending.items()):
-            rec = records[name]
-            rec["state"] = states.get(job.job_id, rec["state"])
-            out = _outcome(job)
-            ended = rec["state"] in SLURM_ENDED_BADLY or rec["state"] == "COMPLETED" or job.job_id not in states
-            if out is None and ended:  # no result yet: the file system may lag behind the state for a while
-                gone_since.setdefault(name, time.monotonic())
-                if rec["state"] in SLURM_ENDED_BADLY or time.monotonic() - gone_since[name] > grace_s:
-                    out = ("error", f"ended {rec['state'] if job.job_id in states else 'out of squeue'} without a result")
-            if out is None:
-                continue
-            # A stopped task writes its error before Slurm settles its state (COMPLETING, then CANCELLED):
-            # wait a little for the final one, which is what the report shows.
-            settling = out[0] != "success" and not ended
-            if settling and time.monotonic() - gone_since.setdefault(name, time.monotonic()) < grace_s:
-                continue
-            del pending[name]
-            if out[0] == "success":
-                rec["state"], rec["result"] = "COMPLETED", "graded"
-                log(f"{out[1]} [task {job.job_id}]")
-            else:
-                first = str(out[1]).strip().splitlines()[-1] if str(out[1]).strip() else "failed"
-                rec["result"] = "not graded"
-                log(f"{name}: task {job.job_id} {rec['state']} ({first[:200]}); run the same command again to grade it")
-        if pending:
-            time.sleep(poll_s)
-    return records
-
-
 def run_submitit(tasks: list[Task], folder: Path, cluster: str, slurm: dict, log: Callable[[str], None]) -> list[str]:
     """One Slurm job array (or, with cluster 'local', one process per student on this machine), waited
     for; returns the students whose task failed. Their results are missing, so the next run grades them.
-    On Slurm, each task's job id, array id and state go to `folder`/../jobs.csv for the report."""
+    On Slurm, `slurm` is the request as `slurm.settle_request` checked it, and each task's job id, array id
+    and state go to `folder`/../jobs.csv for the report."""
     try:
         import submitit  # optional: only the cluster executors need it
     except ImportError:
         raise CganError("--executor slurm needs submitit: pip install submitit") from None
     if not tasks:
         return []
-    ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster)
     per_task = tasks[0].limits.wall_s * len(tasks[0].parts)
     params: dict = {"name": "cgan-grade", "timeout_min": int(slurm.get("timeout_min") or per_task / 60 + 10),
                     "cpus_per_task": int(slurm.get("cpus") or 4)}
     if cluster == "slurm":
         params.update(slurm_array_parallelism=int(slurm.get("parallelism", 64)))
-        if int(slurm.get("gpus", 1)):
-            params["gpus_per_node"] = int(slurm.get("gpus", 1))
+        if int(slurm.get("gpus") or 0):
+            params["gpus_per_node"] = int(slurm["gpus"])
         if slurm.get("mem_gb"):
             params["mem_gb"] = float(slurm["mem_gb"])
         for key in ("partition", "account"):
             if slurm.get(key):
                 params[f"slurm_{key}"] = slurm[key]
-    ex.update_parameters(**params)
-    jobs = ex.map_array(_indexed_call, tasks, list(range(len(tasks))))
+    try:
+        ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster)
+        ex.update_parameters(**params)
+        jobs = ex.map_array(_indexed_call, tasks, list(range(len(tasks))))
+    except Exception as e:  # submitit's FailedJobError and the like: sbatch's complaint, in one line
+        raise submit_error(e) from None
     log(f"submitted {len(jobs)} tasks ({cluster}): job ids {jobs[0].job_id} ... {jobs[-1].job_id}; logs in {folder}")
     if cluster == "slurm":
-        records = _wait_slurm(tasks, jobs, log)
+        records = wait_array([t.name for t in tasks], jobs, log)
         write_jobs(folder.parent / "jobs.csv", list(records.values()))
         return [n for n, r in records.items() if r["result"] != "graded"]
     failed = []

@@ -25,6 +25,7 @@ from cgan.grading.executors import Task, ToolSpec, run_local, run_submitit
 from cgan.grading.gather import gather
 from cgan.grading.parts import ORDER
 from cgan.grading.sandbox import Limits, choose_level
+from cgan.grading.slurm import settle_request
 from cgan.grading.student import load_result
 
 EXECUTORS = ("local", "slurm", "submitit-local")
@@ -106,6 +107,10 @@ def grade_class(submissions_dir: Path, tags_file: Path, out: Path, limits: Limit
         raise CganError("--jobs and --time-limit must be positive")
     if executor not in EXECUTORS:
         raise CganError(f"unknown executor {executor!r} (choose from {', '.join(EXECUTORS)})")
+    slurm = dict(slurm or {})
+    if executor == "slurm":  # before the tools and the baseline: a request that cannot run stops at once
+        slurm = settle_request({**slurm, "timeout_min": slurm.get("timeout_min") or
+                                int(limits.wall_s * len(parts) / 60 + 10)}, log)
     tags = read_testing_tags(tags_file)
     tools = ToolSpec.settle(classifier, faces, cascade, baseline, tags, tags_file, "cgan" in parts, log)
     level, why = choose_level(limits.sandbox)
@@ -113,5 +118,5 @@ def grade_class(submissions_dir: Path, tags_file: Path, out: Path, limits: Limit
     opts = GradeOptions(tags_file=Path(tags_file), out=Path(out), limits=limits, parts=parts, jobs=jobs,
                         tolerance_levels=tolerance_levels, tolerance_fraction=tolerance_fraction, resume=resume,
                         students=tuple(students), gpus=torch.cuda.device_count() if executor == "local" else 0,
-                        executor=executor, slurm=dict(slurm or {}), export=tuple(export))
+                        executor=executor, slurm=slurm, export=tuple(export))
     return grade(submissions_dir, opts, tools, log=log)
