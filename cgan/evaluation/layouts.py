@@ -1,4 +1,5 @@
-"""Grid layouts a grader meets: the course's matplotlib canvas, rebuilt, and finding the 25 tiles in any PNG.
+"""Grid layouts a grader meets: the course's matplotlib canvas, rebuilt, and finding the 25 tiles in any PNG
+(or any number of rows of a tight or padded grid, as `cgan generate` writes for any number of tag lines).
 
 The course's `save_imgs()` drew each 64x64 image with `imshow` into a default 5x5
 `plt.subplots` figure (6.4x4.8 in at 100 dpi = 640x480, subplot margins left 0.125, right 0.9,
@@ -92,22 +93,35 @@ def _pick(runs: list[tuple[int, int]], n: int) -> list[tuple[int, int]] | None:
     return best if min(sizes) >= 0.8 * max(sizes) else None
 
 
-def find_tiles(grid: np.ndarray, rows: int = 5, cols: int = 5, size: int = TILE) -> tuple[np.ndarray, str]:
+def grid_rows(width: int, height: int, cols: int = 5, size: int = TILE) -> int | None:
+    """Rows of a tight or torchvision-padded grid `cols` tiles of `size` px wide, of any height; None for
+    any other layout."""
+    if width == cols * size and height and height % size == 0:
+        return height // size
+    for pad in range(1, 5):
+        if width == cols * size + (cols + 1) * pad and height > pad and (height - pad) % (size + pad) == 0:
+            return (height - pad) // (size + pad)
+    return None
+
+
+def find_tiles(grid: np.ndarray, rows: int | None = 5, cols: int = 5, size: int = TILE) -> tuple[np.ndarray, str]:
     """The rows x cols images in a grid PNG of any common layout, resized to size x size.
 
     Tight grids (no margins) are cut evenly; otherwise tiles are the runs of rows and columns that
     differ from the background (the corner colour: white canvases, black torchvision padding).
+    `rows=None`: as many rows as a tight or padded grid holds (`grid_rows`), else the course's 5.
     Returns (NHWC uint8 tiles, a word on the layout found).
     """
     tiles, layout, _ = find_tiles_sized(grid, rows, cols, size)
     return tiles, layout
 
 
-def find_tiles_sized(grid: np.ndarray, rows: int = 5, cols: int = 5,
+def find_tiles_sized(grid: np.ndarray, rows: int | None = 5, cols: int = 5,
                      size: int = TILE) -> tuple[np.ndarray, str, tuple[float, float]]:
     """`find_tiles`, plus the (width, height) in pixels the tiles had in the PNG before resizing."""
     rgb = np.asarray(Image.fromarray(grid).convert("RGB")) if grid.shape[-1] == 4 else grid[..., :3]
     h, w = rgb.shape[:2]
+    rows = rows or grid_rows(w, h, cols, size) or 5
     if (w, h) == (cols * size, rows * size):  # the course's format: cut it, never guess
         return rgb.reshape(rows, size, cols, size, 3).swapaxes(1, 2).reshape(-1, size, size, 3).copy(), \
             f"{w}x{h}, tight grid of {size}px tiles", (size, size)

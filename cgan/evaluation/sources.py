@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from cgan.core.errors import CganError
-from cgan.core.images import as_array
+from cgan.core.images import GRID_COLS, as_array
 from cgan.course.tags import TagLine
 from cgan.evaluation.layouts import find_tiles
 from cgan.gan.build import load_generator
@@ -28,18 +28,29 @@ def read_grid(path) -> np.ndarray:
 
 
 def grid_tiles(path, n: int | None = None) -> tuple[np.ndarray, str, np.ndarray]:
-    """(the first `n` of the 25 tiles as 64x64 images, the layout found, the grid as read) of a grid
-    PNG in any layout students used: tight, matplotlib canvases, torchvision padding, odd sizes."""
+    """(the first `n` tiles as 64x64 images, the layout found, the grid as read) of a grid PNG in any
+    layout students used (tight, matplotlib canvases, torchvision padding, odd sizes: 5x5), or of any
+    number of rows of 5 that `cgan generate` writes. Without `n`: every tile, less the empty (black)
+    cells that end a last row left partly filled."""
     grid = read_grid(path)
     try:
-        tiles, layout = find_tiles(grid)
+        tiles, layout = find_tiles(grid, rows=None)
     except CganError as e:
         raise CganError(f"{path}: {e}") from None
-    if n is not None:
-        if n > len(tiles):
-            raise CganError(f"{path}: {len(tiles)} tiles for {n} tag lines")
-        tiles = tiles[:n]
-    return tiles, layout, grid
+    if n is None:
+        n = len(tiles)
+        while n > len(tiles) - GRID_COLS + 1 and not tiles[n - 1].any():
+            n -= 1
+    if n > len(tiles):
+        raise CganError(f"{path}: {len(tiles)} tiles for {n} tag lines")
+    return tiles[:n], layout, grid
+
+
+def grid_reading(path, tiles: int, layout: str) -> str:
+    """One line on how a grid was read: the images taken and the layout found."""
+    rows = -(-tiles // GRID_COLS)
+    return f"{path}: {tiles} image{'s' if tiles != 1 else ''} in {rows} row{'s' if rows != 1 else ''} " \
+           f"of {GRID_COLS} ({layout})"
 
 
 def checkpoint_samples(ckpt, tags: list[TagLine] | None, n: int, seed: int = 0,

@@ -10,6 +10,7 @@ from cgan.evaluation.layouts import (
     course_boxes,
     course_canvas,
     find_tiles,
+    grid_rows,
     matplotlib_canvas,
 )
 
@@ -88,3 +89,33 @@ def test_real_submitted_grids():
         tiles, layout = find_tiles(grid)
         assert tiles.shape == (25, 64, 64, 3), (row["file"], layout)
         assert len(detect_faces(grid, det)) == int(row["course_faces"]), row
+
+
+@pytest.mark.parametrize("n", [1, 7, 10, 25, 26])
+def test_any_number_of_rows_as_generate_writes_them(n, tmp_path):
+    """A tight grid of 5 per row, the last row partly black (make_grid's empty cells): every image back,
+    the empty cells left out."""
+    from cgan.core.images import save_grid
+    from cgan.evaluation.sources import grid_reading, grid_tiles
+
+    imgs = _images(3, n)
+    save_grid(imgs, tmp_path / "g.png")
+    tiles, layout, _ = grid_tiles(tmp_path / "g.png")
+    assert (tiles == imgs).all()
+    rows = -(-n // 5)
+    assert layout == f"320x{64 * rows}, tight grid of 64px tiles"
+    assert grid_reading("g.png", len(tiles), layout) == \
+        f"g.png: {n} image{'s' * (n > 1)} in {rows} row{'s' * (rows > 1)} of 5 ({layout})"
+    with pytest.raises(CganError, match=f"{5 * rows} tiles for {5 * rows + 1} tag lines"):
+        grid_tiles(tmp_path / "g.png", 5 * rows + 1)
+
+
+def test_padded_grid_of_two_rows():
+    imgs, pad = _images(4, 10), 2
+    grid = np.zeros((2 * 64 + 3 * pad, 5 * 64 + 6 * pad, 3), np.uint8)
+    for k, im in enumerate(imgs):
+        r, c = divmod(k, 5)
+        grid[pad + r * (64 + pad):pad + r * (64 + pad) + 64, pad + c * (64 + pad):pad + c * (64 + pad) + 64] = im
+    tiles, layout = find_tiles(grid, rows=None)
+    assert (tiles == imgs).all() and "torchvision grid with 2px padding" in layout
+    assert grid_rows(320, 128) == 2 and grid_rows(640, 480) is None
