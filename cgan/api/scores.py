@@ -3,6 +3,7 @@ spread within each tag."""
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -38,6 +39,9 @@ def evaluate(images: Images | np.ndarray | str | Path, tags: Tags | None = None,
     """Score `images` (an Images, NHWC uint8 pixels, or a grid PNG's path in any layout students used)
     against the `tags` they were asked for (as `Model.generate` takes them; a tags file too). `cascade`:
     the course's face detector file, else fetched once into the cache."""
+    if importlib.util.find_spec("scipy") is None:  # said before anything loads, not halfway through scoring
+        raise CganError("evaluate() needs scipy (the Fréchet distance of its figures): "
+                        "pip install -r requirements-eval.txt")
     submitted = None
     lines = tag_lines(tags) if tags is not None else None
     if isinstance(images, (str, Path)):
@@ -46,7 +50,8 @@ def evaluate(images: Images | np.ndarray | str | Path, tags: Tags | None = None,
         array = images.array if isinstance(images, Images) else np.asarray(images)
     if lines is not None and len(lines) != len(array):
         raise CganError(f"{len(array)} images but {len(lines)} tags")
-    clf, detector, why = load_eval_tools(classifier, faces, Path(cascade) if cascade else None, log)
+    clf, detector, why = load_eval_tools(classifier, faces, Path(cascade) if cascade else None, log,
+                                         give_file="evaluate(..., cascade=FILE)")
     raw = score(array, lines, clf, detector, submitted)
     found = raw.get("faces", {})
     return Scores(tags=raw.get("tag_accuracy"), faces=found.get("found"), faces_pass=found.get("pass_ge_20"),

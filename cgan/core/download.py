@@ -1,14 +1,17 @@
 """Verified downloads: streaming, retries with backoff, HTTP Range resume, sha256, atomic rename.
 
 Nothing lands under the final name unless its hash matched; a partial download lives in
-`<name>.part` (which `resume` continues) and is deleted when it turns out to be wrong.
+`<name>.part` (which `resume` continues) and is deleted when it turns out to be wrong. Without a
+network (a host name that does not resolve, no route) it fails at once instead of retrying.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Callable
@@ -23,6 +26,31 @@ CHUNK = 1 << 16
 
 class _Retry(Exception):
     """A failure worth another attempt (connection dropped, 5xx, timeout)."""
+
+
+class DownloadError(CganError):
+    """The file could not be fetched (no network, the server kept failing). Its message says so and no
+    more: the caller adds how to give the file instead (`cgan download --url`, `cgan eval --cascade`)."""
+
+
+def _offline(e: BaseException) -> str | None:
+    """Why `e` means there is no network to retry on: a name that does not resolve, no route; else None."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [e]
+    while todo:
+        x = todo.pop()
+        if x is None or id(x) in seen:
+            continue
+        seen.add(id(x))
+        # the system's own words ("Name or service not known", "Network is unreachable"): what a user searches
+        if isinstance(x, socket.gaierror):
+            return x.strerror or "the host name does not resolve"
+        if isinstance(x, OSError) and x.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return x.strerror or os.strerror(x.errno)
+        # requests and urllib3 keep the cause in `args` and `reason` as well as in the chain
+        todo += [x.__cause__, x.__context__, getattr(x, "reason", None),
+                 *(a for a in x.args if isinstance(a, BaseException))]
+    return None
 
 
 def sha256_file(path: str | Path) -> str:
@@ -70,6 +98,9 @@ def _fetch_once(url: str, part: Path, timeout: float, progress: bool) -> None:
             if total_n is not None and part.stat().st_size < total_n:
                 raise _Retry(f"connection closed after {part.stat().st_size} of {total_n} bytes")
     except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
+        why = _offline(e)
+        if why:
+            raise DownloadError(f"{url}: no network ({why})") from None
         raise _Retry(f"{type(e).__name__}") from None
 
 
@@ -77,13 +108,17 @@ def download(url: str, dest: str | Path, sha256: str, retries: int = 4, timeout:
              backoff: float = 1.0, progress: bool = True, log: Callable[[str], None] = lambda m: None) -> Path:
     """Fetch `url` (http(s), file:// or a local path) to `dest`, verified against `sha256`."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CganError(f"{dest.parent}: cannot make the folder to download into ({e.strerror}); "
+                        "CGAN_CACHE sets where downloads go") from None
     part = dest.with_name(dest.name + ".part")
     scheme = urlparse(url).scheme
     if scheme in ("", "file"):
         src = Path(urlparse(url).path if scheme == "file" else url)
         if not src.is_file():
-            raise CganError(f"{src}: no such file")
+            raise CganError(f"{src}: {'is a folder, not a file' if src.is_dir() else 'no such file'}")
         shutil.copyfile(src, part)
     elif scheme in ("http", "https"):
         last = ""
@@ -94,11 +129,13 @@ def download(url: str, dest: str | Path, sha256: str, retries: int = 4, timeout:
             except _Retry as e:
                 last = str(e)
                 if attempt == retries:
-                    raise CganError(f"{url}: download failed after {retries + 1} attempts ({last}); "
-                                    f"run again to resume, or pass --url / a local file") from None
+                    raise DownloadError(f"{url}: download failed after {retries + 1} attempts ({last}); "
+                                        "run again to resume") from None
                 wait = backoff * 2 ** attempt
                 log(f"{url}: {last}; retrying in {wait:.0f} s")
                 time.sleep(wait)
+            except DownloadError:  # no network: a partial file is kept for the next run to resume
+                raise
             except CganError:
                 part.unlink(missing_ok=True)
                 raise

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cgan.core.download import DownloadError
 from cgan.core.errors import CganError
 from cgan.release.manifest import fetch
 
@@ -21,18 +22,32 @@ def _cv2():
     try:
         import cv2
     except ImportError:
-        raise CganError("the face detector needs OpenCV: pip install 'opencv-python-headless<5'") from None
+        raise CganError("the face detector needs OpenCV: pip install -r requirements-eval.txt") from None
     if not hasattr(cv2, "CascadeClassifier"):
-        raise CganError("this OpenCV has no CascadeClassifier (5.0 dropped it): pip install 'opencv-python-headless<5'")
+        raise CganError("this OpenCV has no CascadeClassifier (5.0 dropped it): pip install -r requirements-eval.txt "
+                        "(opencv-python-headless<5)")
     return cv2
 
 
-def load_detector(path: str | Path | None = None, log=lambda m: None):
-    """The cascade from `path`, or fetched once (pinned sha256) through the release cache."""
+def load_detector(path: str | Path | None = None, log=lambda m: None, give_file: str = "--cascade FILE"):
+    """The cascade from `path`, or fetched once (pinned sha256) through the release cache. Where it cannot
+    be fetched, the error says to pass the file instead, as `give_file` (the caller's option for it)."""
     cv2 = _cv2()
-    p = Path(path) if path else fetch(CASCADE, log=log, progress=False)
-    det = cv2.CascadeClassifier(str(p))
-    if det.empty():
+    if path is None:
+        try:
+            path = fetch(CASCADE, log=log, progress=False)
+        except DownloadError as e:
+            raise DownloadError(f"the course's face detector ({CASCADE}) could not be fetched: {e}; "
+                                f"give a copy of {CASCADE}.xml with {give_file}") from None
+    p = Path(path)
+    if not p.is_file():
+        raise CganError(f"{p}: {'is a folder, not' if p.is_dir() else 'no such file; expected'} "
+                        f"an OpenCV cascade XML ({CASCADE}.xml)")
+    try:
+        det = cv2.CascadeClassifier(str(p))
+    except (cv2.error, SystemError):  # OpenCV raises on some malformed XML rather than returning an empty one
+        det = None
+    if det is None or det.empty():
         raise CganError(f"{p}: not a loadable OpenCV cascade")
     return det
 

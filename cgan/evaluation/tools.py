@@ -16,21 +16,27 @@ from cgan.data.tagged import load_tagged_folder
 from cgan.evaluation.face_detector import load_detector
 from cgan.evaluation.inception import fid_kid, reference_features, reference_indices
 from cgan.evaluation.scoring import evaluate
-from cgan.evaluation.sources import checkpoint_samples, grid_tiles, real_samples
+from cgan.evaluation.sources import checkpoint_samples, grid_reading, grid_tiles, real_samples
 from cgan.evaluation.tagnet import Classifier, load_classifier
 from cgan.release.manifest import resolve_checkpoint
 
 
 def load_eval_tools(classifier: str, faces: bool, cascade: Path | None,
-                    log: Callable[[str], None] = lambda m: None) -> tuple[Classifier, object, str | None]:
-    """(classifier, detector or None, why the detector is missing or None)."""
+                    log: Callable[[str], None] = lambda m: None,
+                    give_file: str = "--cascade FILE") -> tuple[Classifier, object, str | None]:
+    """(classifier, detector or None, why the detector is missing or None). A cascade file given that
+    cannot be used is an error, said before anything else loads; where none is given, one that cannot be
+    fetched (`give_file` says how to pass it instead) or a missing OpenCV leaves the faces uncounted."""
+    detector = load_detector(cascade, log=log) if faces and cascade is not None else None
     clf = load_classifier(resolve_checkpoint(classifier, log=log))
     if not faces:
         return clf, None, "--no-faces"
-    try:
-        return clf, load_detector(cascade, log=log), None
-    except CganError as e:
-        return clf, None, str(e)
+    if detector is None:
+        try:
+            detector = load_detector(None, log=log, give_file=give_file)
+        except CganError as e:
+            return clf, None, str(e)
+    return clf, detector, None
 
 
 def images_to_score(grid: Path | None, ckpt: str | None, real_dir: Path | None, tags: list[TagLine] | None,
@@ -44,6 +50,7 @@ def images_to_score(grid: Path | None, ckpt: str | None, real_dir: Path | None, 
         raise CganError("--n must be at least 2")
     if grid is not None:
         images, layout, submitted = grid_tiles(grid, len(tags) if tags else None)
+        log(grid_reading(grid, len(images), layout))
         return images, tags, {"grid": str(grid), "layout": layout}, submitted
     if ckpt is not None:
         path = resolve_checkpoint(ckpt, log=log)
@@ -62,9 +69,9 @@ def run_eval(grid: Path | None, tags_file: Path | None, ckpt: str | None, real_d
              out: Path, log: Callable[[str], None] = lambda m: None) -> dict:
     """Every figure of `cgan eval`, also written to `out` as JSON (atomically)."""
     tags = read_testing_tags(tags_file) if tags_file else None
+    clf, detector, why = load_eval_tools(classifier, faces, cascade, log)
     images, tags, source, submitted = images_to_score(grid, ckpt, real_dir, tags, n, seed, inception_ref,
                                                        inception_n, log, str(tags_file))
-    clf, detector, why = load_eval_tools(classifier, faces, cascade, log)
     res = {"source": source, "tags_file": str(tags_file) if tags_file else None,
            **evaluate(images, tags, clf, detector, submitted)}
     if why:

