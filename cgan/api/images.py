@@ -39,6 +39,7 @@ class Images:
         return Image.fromarray(make_grid(self.array, cols))
 
     def save(self, path: str | Path, cols: int = GRID_COLS) -> Path:
-        """Write the grid as a PNG (written whole or not at all) and return its path."""
+        """Write the grid (written whole or not at all) and return its path: a PNG, or WebP or JPEG where the
+        name ends in .webp, .jpg or .jpeg."""
         save_grid(self.array, path, cols)
         return Path(path)

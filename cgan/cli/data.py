@@ -8,11 +8,13 @@ import click
 
 from cgan.cli.common import Group, log
 from cgan.core.errors import CganError
+from cgan.core.files import check_output_folder
 from cgan.data.synth_faces import FORMATS, synth_dataset
 from cgan.data.synth_flowers import synth_captioned
 from cgan.data.tagged import load_tagged_folder
 from cgan.evaluation.relabel import agreeing, clean_summary, write_clean_folder
 from cgan.evaluation.tagnet import load_classifier
+from cgan.release.manifest import resolve_checkpoint
 
 
 @click.group(cls=Group)
@@ -36,6 +38,7 @@ def synth(out: Path, n: int, fmt: str, seed: int) -> None:
     """
     if n < 1:
         raise CganError("--n must be at least 1")
+    check_output_folder(out)
     if fmt == "captions":
         synth_captioned(out, n, seed)
         log(f"wrote {n} flowers to {out / 'images'} and their captions to {out / 'text'}")
@@ -48,9 +51,9 @@ def synth(out: Path, n: int, fmt: str, seed: int) -> None:
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Tagged folder to clean.")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="Folder for the cleaned tags.csv (its images/ links to the source's).")
-@click.option("--classifier", type=click.Path(path_type=Path), default=Path("release/tagnet.pt"), show_default=True,
-              help="The reference classifier that judges the tags.")
-def clean(data_dir: Path, out: Path, classifier: Path) -> None:
+@click.option("--classifier", default="tagnet", show_default=True,
+              help="The reference classifier that judges the tags: file or release name.")
+def clean(data_dir: Path, out: Path, classifier: str) -> None:
     """Keep the images whose hair and eye tags the reference classifier agrees with.
 
     Images with an eye colour it never saw (gray) are all kept.
@@ -60,8 +63,10 @@ def clean(data_dir: Path, out: Path, classifier: Path) -> None:
       cgan data clean --data ../shared/data/faces --out ~/cgan-data/faces-clean
       cgan train --data ../shared/data/extra_data --data ~/cgan-data/faces-clean --cond multi ...
     """
+    check_output_folder(out)
+    judge = load_classifier(resolve_checkpoint(classifier, log=log))
     data = load_tagged_folder(data_dir, log=log)
-    keep = agreeing(data, load_classifier(classifier))
+    keep = agreeing(data, judge)
     log(clean_summary(data, keep))
     n = write_clean_folder(data, keep, data_dir, out)
     log(f"wrote {out / 'tags.csv'} ({n} images)")

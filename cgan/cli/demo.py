@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 
 import click
 
@@ -19,7 +20,8 @@ from cgan.release.manifest import load_manifest, resolve_checkpoint
               help="Sentence model for the prompt tab (file or release name; auto: the release 'sentence' when the "
                    "manifest has one; 'none' to leave it out).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (0.0.0.0: the whole network).")
-@click.option("--port", type=int, default=7860, show_default=True, help="Port to serve on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True,
+              help="Port to serve on.")
 def demo(ckpt: str, transfer: str, text_model: str, host: str, port: int) -> None:
     """Serve a page with hair and eye pickers, seeds, transitions, prompts and colour transfer.
 
@@ -32,6 +34,7 @@ def demo(ckpt: str, transfer: str, text_model: str, host: str, port: int) -> Non
     """
     if importlib.util.find_spec("gradio") is None:
         raise CganError("the demo needs Gradio: pip install -r requirements-demo.txt")
+    _check_address(host, port)
     from cgan.demo import app, pages  # optional dependency (Gradio), and slow to import
 
     if text_model == "auto":
@@ -41,6 +44,19 @@ def demo(ckpt: str, transfer: str, text_model: str, host: str, port: int) -> Non
                           None if text_model == "none" else resolve_checkpoint(text_model, log=log), text_model)
     log(f"cgan demo: {models.name} ({models.kind}) on http://{host}:{port}  (Ctrl-C stops it)")
     app.serve(models, host, port)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse an address the page could not be served on (taken, or not this machine's) before the
+    models load, in one line rather than the web server's traceback."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is fine
+            s.bind((host, port))
+    except OSError as e:
+        raise CganError(f"{host}:{port}: cannot serve the page there ({e.strerror or e}); "
+                        "choose another --port or --host") from None
 
 
 COMMANDS = [demo]

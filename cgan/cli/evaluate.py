@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cgan.cli.common import log
+from cgan.core.files import check_output
 from cgan.evaluation.summary import summary_lines
 from cgan.evaluation.tools import run_eval
 
@@ -40,6 +41,7 @@ def eval_cmd(out: Path, **sources) -> None:
       cgan eval --ckpt cgan --n 1000 -o runs/cgan-eval.json
       cgan eval --real ../shared/data/extra_data --tags hw3/testing_tags.txt
     """
+    check_output(out, (".json",), "JSON")
     res = run_eval(out=out, log=log, **sources)
     for line in summary_lines(res):
         click.echo(line)

@@ -10,7 +10,7 @@ import click
 
 from cgan.cli.common import log
 from cgan.cli.margins import warn_margin
-from cgan.core.images import save_grid
+from cgan.core.images import check_image_output, save_grid
 from cgan.core.malloc import keep_freed_memory
 from cgan.gan.grids import default_release, generate_grid
 from cgan.gan.samplers import ENGINES
@@ -23,7 +23,8 @@ from cgan.release.manifest import resolve_checkpoint
               help="Checkpoint file, or the name of a release model (see `cgan download --list`) "
                    "[default: the release 'cgan' with a tags file, 'sentence' with --text/--text-file, 'gan' without either].")
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("samples/cgan.png"), show_default=True,
-              help="PNG to write: 64x64 images, 5 per row.")
+              help="Grid to write: 64x64 images, 5 per row. Its extension picks the format: .png, .webp (both "
+                   "lossless: the same file on any machine) or .jpg/.jpeg (lossy).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed: line i uses seed + its id; unconditional image k uses seed + k.")
 @click.option("--n", type=int, default=None,
               help="Images: for an unconditional model or one --text [default: 25]; per prompt of --text-file [default: 5].")
@@ -59,6 +60,7 @@ def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: 
       cgan generate --ckpt runs/flowers/checkpoint.pt --text-file prompts.txt --n 8 -o samples/prompts.png
     """
     t0 = time.time()
+    check_image_output(out)
     keep_freed_memory()  # the forward pass's large arrays then come from a heap kept warm between layers
     name = ckpt or default_release(tags_file, text is not None or text_file is not None)
     grid = generate_grid(resolve_checkpoint(name, log=log), tags_file, seed, n, text, text_file, log=log, strict=strict,

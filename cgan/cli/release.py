@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from cgan.cli.common import log
-from cgan.core.download import sha256_file
+from cgan.core.download import DownloadError, sha256_file
+from cgan.core.errors import CganError
+from cgan.core.files import check_output
 from cgan.release.export import export_generator, manifest_info
 from cgan.release.manifest import fetch, load_manifest, register
 
@@ -32,6 +34,7 @@ def export(src: Path, dst: Path, fp16: bool, keep_d: bool, name: str | None, url
       cgan export runs/ac32/checkpoint.pt release/cgan.pt --name cgan
       cgan export runs/big32/checkpoint.pt release/cgan.pt --keep-d --name cgan
     """
+    check_output(dst, (".pt", ".pth"), "a checkpoint")
     out = export_generator(src, dst, fp16=fp16, keep_d=keep_d)
     log(f"wrote {dst}: {dst.stat().st_size} bytes, sha256 {sha256_file(dst)}")
     if name:
@@ -60,7 +63,11 @@ def download(name: str | None, url: str | None, list_: bool) -> None:
             where = "bundled" if e.get("bundled") else (e.get("url") or "-")
             click.echo(f"{key:24s} {e.get('kind', 'model'):9s} {e['sha256'][:12]}  {where}")
         return
-    click.echo(fetch(name, url=url, manifest=entries, log=log, progress=sys.stderr.isatty()))
+    try:
+        path = fetch(name, url=url, manifest=entries, log=log, progress=sys.stderr.isatty())
+    except DownloadError as e:
+        raise CganError(f"{e}; or give a copy you have: cgan download {name} --url FILE") from None
+    click.echo(path)
 
 
 COMMANDS = [export, download]

@@ -8,7 +8,7 @@ import click
 
 from cgan.cli.common import log
 from cgan.cli.margins import warn_margin
-from cgan.core.images import save_grid
+from cgan.core.images import check_image_output, save_grid
 from cgan.course.colors import HAIR_COLORS
 from cgan.evaluation.tagnet import eye_reader
 from cgan.release.manifest import resolve_checkpoint
@@ -27,7 +27,7 @@ from cgan.transfer.apply import DEFAULT_HAIR, colour_list, load_transfer, transf
               help="With no INPUTS: the tag generator (file or release name) that draws five faces to transfer.")
 @click.option("--seed", type=int, default=0, show_default=True, help="With no INPUTS: face k uses seed + k.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("samples/transfer.png"), show_default=True,
-              help="Grid to write: rows = inputs; columns = the input, then one per --hair colour.")
+              help="Grid to write (.png, .webp, .jpg): rows = inputs; columns = the input, then one per --hair colour.")
 def transfer_cmd(inputs: tuple[Path, ...], ckpt: str, hair: str, eyes: str, classifier: str, faces_from: str,
                  seed: int, out: Path) -> None:
     """Change the hair (and eye) colour of face images, keeping the face (HW3-3 bonus).
@@ -40,6 +40,7 @@ def transfer_cmd(inputs: tuple[Path, ...], ckpt: str, hair: str, eyes: str, clas
       cgan transfer a.png b.jpg --hair blue,white --eyes red
       cgan transfer --hair aqua,orange            (five faces drawn by the release cgan model)
     """
+    check_image_output(out)
     hairs = colour_list(hair, HAIR_COLORS, "--hair")
     G, _ = load_transfer(resolve_checkpoint(ckpt, log=log))
     faces = None if inputs else resolve_checkpoint(faces_from, log=log)

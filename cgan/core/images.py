@@ -9,11 +9,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cgan.core.files import atomic_write
+from cgan.core.files import atomic_write, check_output
 from cgan.core.pixels import as_numpy
 
 TILE = 64
 GRID_COLS = 5
+# What a grid may be written as, by the file's extension. PNG and WebP (lossless) keep every pixel; JPEG
+# (quality 95, no chroma subsampling) is lossy, so only a PNG or WebP is the same on every machine.
+IMAGE_FORMATS = {".png": "PNG", ".webp": "WEBP", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
 def as_uint8_images(images) -> np.ndarray:
@@ -64,13 +67,38 @@ def png_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def image_bytes(array: np.ndarray, fmt: str) -> bytes:
+    """Encode an HWC uint8 array as PNG, WEBP (lossless) or JPEG."""
+    if fmt == "PNG":
+        return png_bytes(array)
+    buf = io.BytesIO()
+    options = {"lossless": True, "exact": True} if fmt == "WEBP" else {"quality": 95, "subsampling": 0}
+    Image.fromarray(array).save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def check_image_output(path: str | Path) -> Path:
+    """`check_output` for an image written by `save_image`: its extension picks the format."""
+    return check_output(path, tuple(IMAGE_FORMATS), "an image")
+
+
 def save_png(array: np.ndarray, path: str | Path) -> None:
     data = png_bytes(array)
     atomic_write(path, lambda f: f.write(data))
 
 
+def save_image(array: np.ndarray, path: str | Path) -> None:
+    """Write an HWC uint8 array in the format its name says (.png, .webp, .jpg, .jpeg), whole or not at all."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in IMAGE_FORMATS:
+        check_image_output(path)  # says which names are written
+    data = image_bytes(array, IMAGE_FORMATS[suffix])
+    atomic_write(path, lambda f: f.write(data))
+
+
 def save_grid(images: np.ndarray, path: str | Path, cols: int = GRID_COLS) -> None:
-    save_png(make_grid(images, cols), path)
+    """The images tiled `cols` per row (make_grid), written as `save_image` writes."""
+    save_image(make_grid(images, cols), path)
 
 
 def as_array(im: Image.Image) -> np.ndarray:

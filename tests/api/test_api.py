@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from cgan.api import evaluate, load
 from cgan.core.errors import CganError
@@ -47,8 +48,14 @@ def test_images_views_agree(cgan_model):
 
 
 def test_save_writes_the_grid(cgan_model, tmp_path):
-    path = cgan_model.generate(["blue hair red eyes"] * 5, seed=0).save(tmp_path / "g.png")
-    assert path.read_bytes() == png_bytes(make_grid(cgan_model.generate(["blue hair red eyes"] * 5, seed=0).array))
+    images = cgan_model.generate(["blue hair red eyes"] * 5, seed=0)
+    path = images.save(tmp_path / "g.png")
+    assert path.read_bytes() == png_bytes(make_grid(images.array))
+    with Image.open(images.save(tmp_path / "g.webp")) as im:  # by its name: lossless WebP
+        assert im.format == "WEBP" and np.array_equal(np.asarray(im.convert("RGB")), make_grid(images.array))
+    with pytest.raises(CganError, match="g.gif: cannot write an image with '.gif'"):
+        images.save(tmp_path / "g.gif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.png", "g.webp"]
 
 
 def test_unconditional_seeds_and_kinds():
@@ -85,3 +92,28 @@ def test_evaluate_judges_images_and_grids_alike(cgan_model):
     assert mine.faces is None and mine.faces_error is None  # not asked for, so no error either
     with pytest.raises(CganError, match="25 images but 3 tags"):
         evaluate(images, tags=tags[:3], faces=False)
+
+
+def test_what_evaluate_lacks_is_named(cgan_model, tmp_path, monkeypatch):
+    """A cascade file that does not load is an error; a cascade that cannot be fetched leaves the faces
+    uncounted and says to pass `cascade=`; no scipy names the requirements file to install."""
+    import importlib.util
+    import json
+
+    from cgan.release import manifest as release
+
+    images = cgan_model.generate(["blue hair red eyes", "pink hair green eyes"], seed=0)
+    (tmp_path / "bad.xml").write_text("<opencv_storage></opencv_storage>\n")
+    with pytest.raises(CganError, match="bad.xml: not a loadable OpenCV cascade"):
+        evaluate(images, cascade=tmp_path / "bad.xml")
+    entries = release.load_manifest()
+    entries["lbpcascade_animeface"]["url"] = "https://cgan-test.invalid/lbpcascade_animeface.xml"  # never resolves
+    (tmp_path / "manifest.json").write_text(json.dumps({"entries": entries}))
+    monkeypatch.setattr(release, "MANIFEST", tmp_path / "manifest.json")
+    scores = evaluate(images)
+    assert scores.faces is None and "no network" in scores.faces_error
+    assert "evaluate(..., cascade=FILE)" in scores.faces_error
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "scipy" else find_spec(name, *a))
+    with pytest.raises(CganError, match=r"needs scipy .*pip install -r requirements-eval.txt"):
+        evaluate(images, faces=False)

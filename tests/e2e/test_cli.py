@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
 from cgan.cli import cli
 
-from conftest import write
+from conftest import ROOT, shared, write
 from helpers import load, quick_train
 
 
@@ -135,3 +136,47 @@ def test_strict_refuses_a_prompt_missing_a_colour_and_writes_nothing(tmp_path):
     r = run("generate", "--ckpt", "cgan", "--strict", "-o", out)
     assert r.exit_code == 2 and "--strict is for prompts" in r.output and not out.exists()
     assert run("generate", "--text", "pink hair and red eyes", "--strict", "--n", 1, "-o", out).exit_code == 0
+
+
+@pytest.mark.parametrize("n", [10, 7])
+def test_eval_reads_and_scores_any_grid_generate_writes(n, tmp_path):
+    """The siblings agree: a grid of any count (5 per row, the last row partly filled) is read back whole,
+    with one line on how, and scored; without --tags the count comes from the grid itself."""
+    import json
+
+    lines = (ROOT / "hw3" / "testing_tags.txt").read_text().splitlines()[::2][:n]
+    tags = write(tmp_path / "t.txt", "\n".join(lines) + "\n")
+    grid, out = tmp_path / "g.png", tmp_path / "e.json"
+    assert run("generate", tags, "-o", grid).exit_code == 0
+    rows = -(-n // 5)
+    reading = f"{grid}: {n} images in {rows} rows of 5 (320x{64 * rows}, tight grid of 64px tiles)"
+    r = CliRunner().invoke(cli, ["eval", str(grid), "--tags", str(tags), "--no-faces", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert reading in r.stderr.splitlines()
+    res = json.loads(out.read_text())
+    assert res["tag_accuracy"]["n"] == n and res["tag_accuracy"]["both"] >= 0.7, res["tag_accuracy"]
+    r = CliRunner().invoke(cli, ["eval", str(grid), "--no-faces", "-o", str(out)])
+    assert r.exit_code == 0 and reading in r.stderr.splitlines() and json.loads(out.read_text())["images"] == n
+
+
+def test_faces_of_a_grid_of_ten_are_not_held_to_the_pass_mark_for_25(tmp_path):
+    cascade = shared("lbpcascade_animeface", "lbpcascade_animeface.xml")
+    tags = write(tmp_path / "t.txt", "".join(f"{i},blue hair red eyes\n" for i in range(1, 11)))
+    assert run("generate", tags, "-o", tmp_path / "g.png").exit_code == 0
+    r = run("eval", tmp_path / "g.png", "--tags", tags, "--cascade", cascade, "-o", tmp_path / "e.json")
+    faces = [ln for ln in r.stdout.splitlines() if ln.startswith("course faces:")]
+    assert faces and "of 10 images (the course's pass mark, 20, is for 25)" in faces[0] and "FAIL" not in faces[0]
+
+
+def test_the_extension_picks_the_image_format(tmp_path):
+    tags = write(tmp_path / "t.txt", "1,blue hair red eyes\n2,pink hair green eyes\n3,white hair aqua eyes\n")
+    pixels = {}
+    for ext, fmt in ((".png", "PNG"), (".webp", "WEBP"), (".jpg", "JPEG"), (".JPEG", "JPEG")):
+        out = tmp_path / f"g{ext}"
+        r = run("generate", tags, "-o", out)
+        assert r.exit_code == 0, r.output
+        with Image.open(out) as im:
+            assert im.format == fmt and im.size == (320, 64)
+            pixels[ext] = np.asarray(im.convert("RGB")).astype(int)
+    assert (pixels[".webp"] == pixels[".png"]).all()  # lossless
+    assert 0 < np.abs(pixels[".jpg"] - pixels[".png"]).mean() < 4  # lossy, and close
