@@ -87,3 +87,11 @@ def rank_spread(modules: list[nn.Module], d: Dist, device: str) -> float:
 def finish(d: Dist) -> None:
     if d.on and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def all_done(d: Dist) -> None:
+    """A run that ended well waits here for every rank before any tears its connections down: a rank
+    whose peer had already closed could abort in gloo's threads at exit. (Not on an error path: a rank
+    that failed alone would leave the others waiting.)"""
+    if d.on and dist.is_initialized():
+        dist.barrier()
