@@ -6,6 +6,7 @@ With WORLD_SIZE unset or 1 everything here is a no-op, so the single-process pat
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 from dataclasses import dataclass
@@ -86,12 +87,7 @@ def rank_spread(modules: list[nn.Module], d: Dist, device: str) -> float:
 
 def finish(d: Dist) -> None:
     if d.on and dist.is_initialized():
+        # DDP wrappers caught in reference cycles would otherwise outlive the process group and be torn
+        # down at interpreter exit, where a reducer thread still joinable aborts the rank (SIGABRT).
+        gc.collect()
         dist.destroy_process_group()
-
-
-def all_done(d: Dist) -> None:
-    """A run that ended well waits here for every rank before any tears its connections down: a rank
-    whose peer had already closed could abort in gloo's threads at exit. (Not on an error path: a rank
-    that failed alone would leave the others waiting.)"""
-    if d.on and dist.is_initialized():
-        dist.barrier()

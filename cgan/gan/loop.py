@@ -17,7 +17,6 @@ from cgan.core.checkpoint_io import load_weights, sampling_state, save_checkpoin
 from cgan.core.devices import resolve_device, resolve_precision
 from cgan.core.distributed import (
     Dist,
-    all_done,
     any_rank,
     finish,
     init_from_env,
@@ -179,7 +178,6 @@ def _train(data, opts: TrainOptions, cond, cfg: dict, dd: Dist, device: str, out
         log(f"torchrun: G and D identical on all {dd.world} ranks (largest difference {spread:g})" if spread == 0
             else f"torchrun: warning: the ranks' weights differ by up to {spread:g}")
     log(stop_line(reason, trainer.step_count, total, time.time() - t_start, str(ckpt_path)))
-    all_done(dd)
     return ckpt_path
 
 
