@@ -15,6 +15,7 @@ from click.core import ParameterSource
 from cgan.cli.common import log
 from cgan.cli.options import dataclass_options
 from cgan.core.errors import CganError
+from cgan.core.files import check_output, check_output_folder
 from cgan.data.augment import check_policy
 from cgan.data.captioned import has_captions
 from cgan.data.tagged import combine, load_tagged_folder
@@ -106,6 +107,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
     check_policy(options["diffaug"])
     if options["init_from"]:
         options["init_from"] = str(resolve_checkpoint(options["init_from"]))
+        load_run(options["init_from"])  # a file that is no generator is refused before the data is read
     _threads(threads)
     # A dry run reads a cache that is there but writes none (the decoded images are large).
     data = load_training_data(data_dirs, options["cond"], cache="read" if dry_run and cache else cache, log=say)
@@ -125,9 +127,7 @@ def _check_out(out: Path, resume: bool) -> None:
         raise CganError(f"{out}: --out is a file; a run needs a folder (a new one, or a run's with --resume)")
     if not resume and (out / CHECKPOINT).is_file():
         raise CganError(f"{out}: a run already exists here; pass --resume to continue it or choose another --out")
-    parent = next((p for p in out.absolute().parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise CganError(f"{parent}: a file where --out needs a folder")
+    check_output_folder(out)
 
 
 @click.command("train-classifier")
@@ -151,6 +151,7 @@ def train_classifier_cmd(data_dirs: tuple[Path, ...], out: Path, threads: int | 
       cgan train-classifier --data ../shared/data/extra_data --data ../shared/data/faces -o release/tagnet.pt
       cgan train-classifier --data synth/ -o runs/tagnet-synth.pt --epochs 16
     """
+    check_output(out, (".pt", ".pth"), "a checkpoint")
     _threads(threads)
     opts = ClassifierOptions(**options)
     data = combine([load_tagged_folder(d, log=log) for d in data_dirs])
@@ -182,6 +183,9 @@ def train_transfer_cmd(data_dir: Path, out: Path, threads: int | None, cache: bo
       cgan train-transfer --data ../shared/data/extra_data --out runs/transfer --resume --epochs 20
       cgan export runs/transfer/checkpoint.pt release/transfer.pt --name transfer
     """
+    check_output_folder(out)
+    if (out / CHECKPOINT).is_file() and not options["resume"]:
+        raise CganError(f"{out}: a run already exists here; pass --resume to continue it or choose another --out")
     _threads(threads)
     data = load_tagged_folder(data_dir, cache=cache, log=log)
     t0 = time.time()
@@ -207,6 +211,7 @@ def train_reader_cmd(gan: str, out: Path, steps: int, seed: int, threads: int | 
       cgan train-reader --gan cgan -o runs/sentence.pt
       cgan generate --ckpt runs/sentence.pt --text "a girl with long pink hair and red eyes"
     """
+    check_output(out, (".pt", ".pth"), "a sentence model")
     _threads(threads)
     obj = make_reader_model(resolve_checkpoint(gan, log=log), out, steps=steps, seed=seed, log=log)
     log(f"wrote {out}")
