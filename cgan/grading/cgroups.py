@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 CONTROLLERS = ("pids", "memory")
+PREFIX = "cgan-run-"  # a group's name: the prefix, the grader's pid, a random part
 
 
 def _mounts() -> list[tuple[str, str, str, set[str]]]:
@@ -61,6 +62,25 @@ def _write(path: Path, value: str) -> None:
         f.write(value)
 
 
+def _sweep(parent: Path) -> None:
+    """Remove the empty groups that graders killed outright (SIGKILL: no clean-up) left under `parent`: ours
+    by name, their grader gone, an hour old (a grader in another PID namespace may share the parent)."""
+    for group in parent.glob(f"{PREFIX}*"):
+        try:
+            pid = int(group.name[len(PREFIX):].split("-")[0])
+            os.kill(pid, 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue
+        try:
+            if time.time() - group.stat().st_mtime > 3600 and not (group / "cgroup.procs").read_text().strip():
+                group.rmdir()
+        except OSError:
+            pass
+
+
 class RunCgroup:
     """`with RunCgroup(processes, memory_bytes) as cg:` makes the groups it can; `cg.fds` go to confine.py,
     `cg.held` names the controllers in force ('pids', 'memory') with their mechanism, `cg.why` says why
@@ -73,7 +93,7 @@ class RunCgroup:
         self.fds: list[int] = []
         self.held: dict[str, str] = {}
         self.why: dict[str, str] = {}
-        self.name = f"cgan-run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def __enter__(self) -> "RunCgroup":
         if not self.enabled:
@@ -97,6 +117,7 @@ class RunCgroup:
     def _make(self, parent: Path, files: dict[str, str], label: str) -> bool:
         """A group under `parent` with `files` written (a name ending in '?' only where the kernel has it:
         swap is not accounted everywhere), its cgroup.procs opened for confine.py."""
+        _sweep(parent)
         group = parent / self.name
         try:
             group.mkdir()

@@ -2,9 +2,15 @@
 host that has none): processes, disk and memory are held, or the run says "NOT limited" for that limit, in
 the report's isolation field and in the student's log alike."""
 
+import os
+import time
+import uuid
+from pathlib import Path
+
 import pytest
 
 from cgan.grading import sandbox
+from cgan.grading.cgroups import PREFIX, RunCgroup
 
 from grading.levels import LEVELS, run_at, use_level
 
@@ -93,3 +99,28 @@ def test_memory_in_all_is_held_where_a_cgroup_holds_it(tmp_path, level, cgroups,
         return
     assert "memory 200 MB in all (cgroup" in r.isolation
     assert r.output.splitlines().count("done") < 3, r.log
+
+
+def test_groups_a_killed_grader_left_are_swept():
+    """A grader killed outright cannot remove its cgroups: the next run removes those of a gone grader once
+    they are an hour old, and leaves younger ones (another PID namespace's grader may own them)."""
+    with RunCgroup(8, 2**26) as cg:
+        parents = [d.parent for d in cg.dirs]
+    if not parents:
+        pytest.skip(f"no cgroup this grader may make here: {cg.why}")
+    dead = next(p for p in range(4_000_000, 4_100_000) if not Path(f"/proc/{p}").exists())
+    tag = uuid.uuid4().hex[:8]
+    stale = [p / f"{PREFIX}{dead}-{tag}old" for p in parents]
+    young = [p / f"{PREFIX}{dead}-{tag}new" for p in parents]
+    try:
+        for g in stale + young:
+            g.mkdir()
+        for g in stale:
+            os.utime(g, (time.time() - 7200, time.time() - 7200))
+        with RunCgroup(8, 2**26):
+            pass
+        assert not any(g.exists() for g in stale) and all(g.exists() for g in young)
+    finally:
+        for g in stale + young:
+            if g.exists():
+                g.rmdir()
