@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from cgan.core.errors import CganError
+from cgan.core.files import check_output_folder
 from cgan.course.tags import read_testing_tags
 from cgan.grading.executors import Task, ToolSpec, run_local, run_submitit
 from cgan.grading.gather import gather
@@ -107,6 +108,9 @@ def grade_class(submissions_dir: Path, tags_file: Path, out: Path, limits: Limit
         raise CganError("--jobs and --time-limit must be positive")
     if executor not in EXECUTORS:
         raise CganError(f"unknown executor {executor!r} (choose from {', '.join(EXECUTORS)})")
+    if not Path(submissions_dir).is_dir():  # the class and the output folder first: the tools take a while to settle
+        raise CganError(f"{submissions_dir}: no such submissions folder")
+    check_output_folder(out)
     slurm = dict(slurm or {})
     if executor == "slurm":  # before the tools and the baseline: a request that cannot run stops at once
         slurm = settle_request({**slurm, "timeout_min": slurm.get("timeout_min") or
