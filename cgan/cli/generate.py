@@ -12,6 +12,7 @@ from cgan.cli.common import log
 from cgan.cli.margins import warn_margin
 from cgan.core.images import check_image_output, save_grid
 from cgan.core.malloc import keep_freed_memory
+from cgan.core.words import count
 from cgan.gan.grids import default_release, generate_grid
 from cgan.gan.samplers import ENGINES
 from cgan.release.manifest import resolve_checkpoint
@@ -67,8 +68,8 @@ def generate(tags_file: Path | None, ckpt: str | None, out: Path, seed: int, n: 
                          truncation=truncation, engine=engine)
     save_grid(grid.rendered.images, out, grid.cols)
     warn_margin(grid.rendered, grid.names)
-    prompts = f", {grid.prompts} prompt(s)" if grid.prompts else ""
-    log(f"wrote {out} ({len(grid.rendered.images)} images{prompts}) in {time.time() - t0:.1f} s")
+    prompts = f", {count(grid.prompts, 'prompt')}" if grid.prompts else ""
+    log(f"wrote {out} ({count(len(grid.rendered.images), 'image')}{prompts}) in {time.time() - t0:.1f} s")
 
 
 COMMANDS = [generate]

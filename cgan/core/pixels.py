@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from cgan.core.words import count
+
 # Cross-machine float64 differences measured at <= 2e-13 levels; 1e-9 leaves 4 orders of magnitude.
 PORTABLE_MARGIN = 1e-9
 
@@ -77,6 +79,6 @@ def portability_warning(r: Rendered, names: list[str]) -> str | None:
     if not bad:
         return None
     shown = ", ".join(f"{names[i]} ({r.margins[i]:.1e} levels)" for i in bad[:5])
-    return (f"warning: {len(bad)} image(s) have a value within {PORTABLE_MARGIN:g} levels of a rounding boundary "
+    return (f"warning: {count(len(bad), 'image')} {'has' if len(bad) == 1 else 'have'} a value within {PORTABLE_MARGIN:g} levels of a rounding boundary "
             f"and may differ by one level on another machine: {shown}{' ...' if len(bad) > 5 else ''}; "
             "another --seed gives other noise")

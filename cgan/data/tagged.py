@@ -15,6 +15,7 @@ import torch
 from cgan.core.errors import CganError, at
 from cgan.core.files import atomic_write, cache_dir
 from cgan.core.images import TILE, load_rgb
+from cgan.core.words import count
 from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.course.tags import TagLine, read_tags
 
@@ -139,7 +140,7 @@ def load_tagged_folder(data_dir: str | Path, size: int = TILE, cache: bool | str
     eyes = np.array([EYE_INDEX[r.eyes] for r in records], dtype=np.int64) if records else np.zeros(len(files), np.int64)
     summary.update(images=len(images), seconds=round(time.time() - t0, 1), source=source,
                    memory_mb=round(images.nbytes / 2**20, 1))
-    log(f"{data_dir}: {len(images)} images {size}x{size} loaded from {source} in {summary['seconds']} s "
+    log(f"{data_dir}: {count(len(images), 'image')} {size}x{size} loaded from {source} in {summary['seconds']} s "
         f"({summary['memory_mb']} MiB in memory)")
     return TaggedImages(images, hair, eyes, records, summary)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cgan.core.words import count
 from cgan.course.tags import TagLine
 from cgan.evaluation.scoring import evaluate
 from cgan.grading.checks import check_format, compare, review_hint, verdict
@@ -125,7 +126,7 @@ def grade_part(part: Part, src: Path, ctx: PartContext, uid: int, hide: list[Pat
         files.images = _new_images(run, src) if run else {}
         res.output_written, res.outputs = bool(files.images), ", ".join(files.images)
         res.verdict = verdict(res, files.log, ctx.limits.network, part.script, judged=False)
-        res.review_hint = (f"{len(files.images)} image(s) written: judge the transfer in the report" if files.images
+        res.review_hint = (f"{count(len(files.images), 'image')} written: judge the transfer in the report" if files.images
                            else "nothing to review")
         return res, files
     n = len(ctx.tags) if part.conditional else GRID_IMAGES
