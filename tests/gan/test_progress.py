@@ -25,6 +25,7 @@ def _in_terminal(args: list[str], interrupt_after: str | None = None, timeout: f
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(ROOT)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a shell's background job starts with Ctrl-C ignored
         os.execv(sys.executable, [sys.executable, "-m", "cgan", *args])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
     out, sent, t0 = b"", False, time.time()
