@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from results_page import add_docs_options, write_table  # noqa: E402
 
 from cgan.core.errors import CganError  # noqa: E402
-from cgan.course.colors import EYE_COLORS, HAIR_COLORS  # noqa: E402
 from cgan.course.tags import TagLine, read_testing_tags  # noqa: E402
+from cgan.evaluation.release_bar import all_pairs, release_bar, spread  # noqa: E402
 from cgan.evaluation.scoring import count_faces, evaluate, tag_accuracy  # noqa: E402
 from cgan.evaluation.sources import generator_samples, real_samples  # noqa: E402
 from cgan.evaluation.tagnet import load_classifier  # noqa: E402
@@ -61,11 +61,6 @@ def training_figures(path: Path, name: str) -> dict:
         if cfg.get(key):
             desc += f", {label}"
     return {"steps": steps, "seconds": seconds, "img_s": steps * bs / seconds if seconds else None, "model": desc}
-
-
-def spread(pairs: list[tuple[str, str]], n: int) -> list[TagLine]:
-    """n tag lines over `pairs`, in turn."""
-    return [TagLine(str(i), *pairs[i % len(pairs)]) for i in range(n)]
 
 
 def measure(images_fn, tags_grid, clf, det, n, inception_ref, inception_n: int = 500,
@@ -187,8 +182,6 @@ def main() -> None:
         rows.append({"name": "real images", "model": f"{extra.name}{', held-out' if own_data else ''} (ceiling)",
                      **real_row})
     if a.release_bar:
-        from cgan.evaluation.release_bar import release_bar
-
         for m, path in zip(models, paths):
             G, cond, _ = load_generator(path)
             res = release_bar(G, cond, clf, det, tags_grid, str(TAGS), inception_ref, staged=False)
@@ -199,7 +192,7 @@ def main() -> None:
         G, cond, _ = load_generator(path)  # once: measure() samples it 11 times at each scale
         every = None
         if a.pairs == "all" and cond.kind == "multi":
-            every = spread([(h, e) for h in HAIR_COLORS for e in EYE_COLORS], a.n)
+            every = all_pairs(a.n)
         elif a.pairs == "extra" and cond.kind == "multi":
             every = spread(data.pairs, a.n)
         for psi in scales:

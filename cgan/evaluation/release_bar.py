@@ -20,10 +20,14 @@ RELEASE_BAR = {"handout_seed0_both": 1.0, "handout_mean_both": 0.96, "handout_se
                "kid_n": 500}
 
 
+def spread(pairs: list[tuple[str, str]], n: int) -> list[TagLine]:
+    """n tag lines over `pairs`, in turn."""
+    return [TagLine(str(i), *pairs[i % len(pairs)]) for i in range(n)]
+
+
 def all_pairs(n: int) -> list[TagLine]:
     """n tag lines over the 132 (hair, eyes) pairs, in turn."""
-    pairs = [(h, e) for h in HAIR_COLORS for e in EYE_COLORS]
-    return [TagLine(str(i), *pairs[i % len(pairs)]) for i in range(n)]
+    return spread([(h, e) for h in HAIR_COLORS for e in EYE_COLORS], n)
 
 
 def release_bar(G, cond, clf, detector, tags: list[TagLine], tags_path: str, inception_ref: tuple | None = None,
