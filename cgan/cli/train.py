@@ -122,7 +122,8 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
 
 
 def _check_out(out: Path, resume: bool) -> None:
-    """--out must be a folder that can become a run's, checked before the data is read."""
+    """--out must be a folder that can become a run's (cgan train's or train-transfer's), checked before the
+    data is read."""
     if out.exists() and not out.is_dir():
         raise CganError(f"{out}: --out is a file; a run needs a folder (a new one, or a run's with --resume)")
     if not resume and (out / CHECKPOINT).is_file():
@@ -183,9 +184,7 @@ def train_transfer_cmd(data_dir: Path, out: Path, threads: int | None, cache: bo
       cgan train-transfer --data ../shared/data/extra_data --out runs/transfer --resume --epochs 20
       cgan export runs/transfer/checkpoint.pt release/transfer.pt --name transfer
     """
-    check_output_folder(out)
-    if (out / CHECKPOINT).is_file() and not options["resume"]:
-        raise CganError(f"{out}: a run already exists here; pass --resume to continue it or choose another --out")
+    _check_out(out, options["resume"])
     _threads(threads)
     data = load_tagged_folder(data_dir, cache=cache, log=log)
     t0 = time.time()
