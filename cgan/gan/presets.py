@@ -111,15 +111,16 @@ def compose(options: dict, typed: set[str], preset: str | None) -> list[str]:
             value = options.get(req.option, req.off)
             if not value or req.holds(options):
                 continue
-            culprits = [_flag(d, options[d]) for d in req.depends if d in typed]
-            culprits += [because[d] for d in req.depends if d in because and because[d] not in culprits]
+            typed_culprits = [_flag(d, options[d]) for d in req.depends if d in typed]
             if req.option not in typed:
+                culprits = typed_culprits + [because[d] for d in req.depends
+                                             if d in because and because[d] not in typed_culprits]
                 options[req.option] = req.off
                 notes.append(f"note: the {preset} preset's {_flag(req.option, value)} is dropped: it {req.what}, "
                              f"and you chose {' and '.join(culprits)}")
-            elif any(d in typed for d in req.depends):
+            elif typed_culprits:
                 raise CganError(f"{_flag(req.option, value)} {req.what}: it does not go with "
-                                f"{' and '.join(_flag(d, options[d]) for d in req.depends if d in typed)}")
+                                f"{' and '.join(typed_culprits)}")
             else:
                 for k, v in (req.gives_way or {}).items():
                     if options[k] != v:
