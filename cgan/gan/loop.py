@@ -33,6 +33,7 @@ from cgan.data.tagged import TaggedImages
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning, SentenceConditioning
 from cgan.gan.figures import plotting_available, write_losses_png
+from cgan.gan.presets import compose
 from cgan.gan.progress import RunProgress, stop_line
 from cgan.gan.options import (
     CHECKPOINT,
@@ -82,11 +83,10 @@ def run_config(data: TaggedImages | CaptionedImages, opts: TrainOptions,
         raise CganError(f"{data.summary.get('data')}: the matching-aware loss needs at least two tag pairs")
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
-    if opts.aux_weight and (opts.loss not in ("gan", "hinge") or cond.kind not in ("pair", "multi")):
-        raise CganError("--aux-weight adds a tag classifier to the gan or hinge discriminator: it needs --loss gan "
-                        "or hinge and tags (--cond pair or multi)")
-    if opts.latent_codes and (opts.arch != "biggan" or cond.kind != "none"):
-        raise CganError("--latent-codes is for an unconditional (--cond none) --arch biggan generator")
+    # The command line has composed its options with the preset already; an API caller typed them all.
+    chosen = {"arch": opts.arch, "loss": opts.loss, "cond": cond.kind, "aux_weight": opts.aux_weight,
+              "latent_codes": opts.latent_codes, "gan_int": opts.gan_int}
+    compose(chosen, set(chosen), opts.preset)
     cfg = model_config(opts, cond)
     cfg["precision"] = resolve_precision(cfg["precision"], device)
     if opts.init_from:
