@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from cgan.core.errors import CganError
+
 FORMAT_VERSION = 1  # the newest checkpoint format this cgan reads
 
 _STORAGES = {"HalfStorage": np.float16, "FloatStorage": np.float32, "DoubleStorage": np.float64,
@@ -98,3 +100,11 @@ def read_checkpoint_arrays(path: str | Path) -> Any:
         raise
     except Exception as e:  # zip and pickle errors, a missing storage: torch.load will name the fault
         raise Unreadable(f"{type(e).__name__}: {e}") from None
+
+
+def no_checkpoint(path: str | Path) -> CganError:
+    """The error for a checkpoint path that is not a file; a run folder is pointed to its checkpoint."""
+    path = Path(path)
+    if (path / "checkpoint.pt").is_file():
+        return CganError(f"{path}: a run folder, not a checkpoint; its checkpoint is {path / 'checkpoint.pt'}")
+    return CganError(f"{path}: " + ("a folder, not a checkpoint" if path.is_dir() else "no such checkpoint"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 # Defined beside the torch-free reader, which checks them too; the loaders here import them from this module.
-from cgan.core.checkpoint_arrays import FORMAT_VERSION, sampling_state  # noqa: F401
+from cgan.core.checkpoint_arrays import FORMAT_VERSION, no_checkpoint, sampling_state  # noqa: F401
 from cgan.core.errors import CganError
 from cgan.core.files import atomic_write
 
@@ -26,7 +26,7 @@ def load_checkpoint(path: str | Path, arch: str | tuple[str, ...] | None) -> dic
     """Load safely: code-carrying pickles are refused, and the format is checked before use."""
     path = Path(path)
     if not path.is_file():
-        raise CganError(f"{path}: no such checkpoint")
+        raise no_checkpoint(path)
     with open(path, "rb") as f:
         head = f.read(512)
     if not head.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive

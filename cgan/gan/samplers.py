@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from cgan.core.checkpoint_arrays import Unreadable, read_checkpoint_arrays
+from cgan.core.checkpoint_arrays import Unreadable, no_checkpoint, read_checkpoint_arrays
 from cgan.core.errors import CganError
 from cgan.core.pixels import Rendered
 from cgan.course.tags import TagLine
@@ -44,7 +44,7 @@ def load_sampler(ckpt: str | Path, engine: str = "auto", wants_text: bool = Fals
             return gen
     if engine == "numpy":
         if not Path(ckpt).is_file():
-            raise CganError(f"{ckpt}: no such checkpoint")
+            raise no_checkpoint(ckpt)
         raise CganError(f"{ckpt}: the numpy engine draws BigGAN tag and unconditional generators only "
                         "(not prompts, the course DCGAN or conditioning augmentation); use --engine torch or auto")
     from cgan.gan.torch_sampler import TorchSampler  # torch's import (a second) only when torch draws

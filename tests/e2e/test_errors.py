@@ -42,7 +42,9 @@ CASES = [
     ("generate {dir} -o {prev_png}", "{dir}"),
     ("generate {missing}/t.txt -o {prev_png}", "{missing}/t.txt"),
     ("generate {binary} -o {prev_png}", "{binary}"),
-    ("generate {tags} --ckpt {dir}/ -o {prev_png}", "{dir}"),
+    ("generate {tags} --ckpt {dir}/ -o {prev_png}", "{dir}: a folder, not a checkpoint"),
+    ("generate {tags} --ckpt {run_dir} -o {prev_png}", "{run_dir}: a run folder, not a checkpoint; its checkpoint is "
+                                                       "{run_dir}/checkpoint.pt"),
     ("generate {tags} --ckpt {bad_pt} -o {prev_png}", "{bad_pt}: not a readable checkpoint"),
     ("generate {tags} --ckpt {cut_pt} -o {prev_png}", "{cut_pt}: not a readable checkpoint"),
     ("generate {tags} --ckpt {grid} -o {prev_png}", "{grid}: not a readable checkpoint"),
@@ -65,6 +67,7 @@ CASES = [
     ("eval {grid} --classifier {bad_pt} --no-faces -o {prev_json}", "{bad_pt}: not a readable checkpoint"),
     ("eval --real {file} --no-faces -o {prev_json}", "{file}"),
     ("eval --ckpt {bad_pt} --no-faces -o {prev_json}", "{bad_pt}: not a readable checkpoint"),
+    ("eval --ckpt {run_dir} --no-faces -o {prev_json}", "{run_dir}: a run folder, not a checkpoint"),
     # transfer
     ("transfer {bad_png} -o {prev_png}", "{bad_png}: not a readable image"),
     ("transfer {missing}/a.png -o {prev_png}", "{missing}/a.png: no such file or folder"),
@@ -183,6 +186,8 @@ def ws(tmp_path_factory, synth_extra):
     (ws / "binary.txt").write_bytes(bytes(range(256)) * 4)
     (ws / "bad_run").mkdir()
     (ws / "bad_run" / "losses.csv").write_bytes(rng.bytes(500))
+    (ws / "finished_run").mkdir()
+    (ws / "finished_run" / "checkpoint.pt").write_bytes((ROOT / "release" / "gan.pt").read_bytes())
     for ext in ("png", "json", "pt", "gif"):
         (ws / f"prev.{ext}").write_bytes(f"an earlier {ext} output\n".encode())
     listener = socket.socket()
@@ -191,7 +196,8 @@ def ws(tmp_path_factory, synth_extra):
     names = {"ws": ws, "dir": ws / "dir", "file": ws / "notes.txt", "tags": tags, "grid": grid,
              "face": ws / "face.png", "bad_png": ws / "bad.png", "cut_png": ws / "cut.png",
              "bad_pt": ws / "bad.pt", "cut_pt": ws / "cut.pt", "bad_xml": ws / "bad.xml", "binary": ws / "binary.txt",
-             "bad_run": ws / "bad_run", "missing": ws / "no-such-folder", "ro": _unwritable(ws.parent),
+             "bad_run": ws / "bad_run", "run_dir": ws / "finished_run", "missing": ws / "no-such-folder",
+             "ro": _unwritable(ws.parent),
              "data": synth_extra, "gan_pt": ROOT / "release" / "gan.pt", "busy_port": listener.getsockname()[1],
              **{f"prev_{ext}": ws / f"prev.{ext}" for ext in ("png", "json", "pt", "gif")}}
     yield names
