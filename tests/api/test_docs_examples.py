@@ -65,10 +65,14 @@ def test_example_runs(k, clone, tmp_path):
     assert_ran(run_block(sys.executable, k, clone, tmp_path / "cache"), k, "the development environment")
 
 
-def make_venv(where: Path, files: tuple[str, ...]) -> Path:
-    """A virtual environment with exactly `files` installed (pip's index as configured, as scripts/env.sh)."""
+def make_venv(where: Path, files: tuple[str, ...], base: Path | None = None) -> Path:
+    """A virtual environment with exactly `files` installed (pip's index as configured, as scripts/env.sh).
+    `base`: the python of a venv of requirements.txt alone; its packages are layered under this one (a .pth
+    file), so pip finds that file's packages installed and adds only the others' (torch is copied once)."""
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, capture_output=True)
     python = where / "bin" / "python"
+    if base is not None:
+        (site_packages(python) / "base.pth").write_text(str(site_packages(base)) + "\n")
     for f in sorted(files, key=lambda f: (f in NO_DEPS, f)):
         r = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                             *(["--no-deps"] if f in NO_DEPS else []), "-r", str(ROOT / f)],
@@ -77,13 +81,20 @@ def make_venv(where: Path, files: tuple[str, ...]) -> Path:
     return python
 
 
+def site_packages(python: Path) -> Path:
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    return Path(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip())
+
+
 @pytest.mark.slow
 def test_examples_run_with_exactly_the_files_they_name(clone, tmp_path):
     """One venv per set of files the examples name; in the requirements.txt one, every example that needs
     more fails with a CganError that names a file it needs (so a user is told what to install)."""
     sets = sorted({needs(b) for _, b in BLOCKS if needs(b)} | {(BASE,)}, key=len)  # no needs line: failed above
-    for files in sets:
-        python = make_venv(tmp_path / "-".join(f.removesuffix(".txt") for f in files), files)
+    base = None
+    for files in sets:  # requirements.txt alone first: the others are layered on it
+        python = make_venv(tmp_path / "-".join(f.removesuffix(".txt") for f in files), files, base)
+        base = base or python
         for k, (_, block) in enumerate(BLOCKS):
             if needs(block) == files:
                 assert_ran(run_block(python, k, clone, tmp_path / "cache"), k, f"a venv of {', '.join(files)}")
