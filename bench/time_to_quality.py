@@ -17,7 +17,8 @@ counted. The baseline is the course's: both tags right on >= 90% of the handout 
 The release bar (cgan/evaluation/release_bar.py) is what the bundled `cgan` shows: every handout tag right
 on seed 0 and >= 96% over 5 seeds, >= 24 faces on each of those grids, both tags right on >= 95% of 500
 samples over all 132 pairs, within-tag spread >= 0.8 of real images' without near-duplicates, and
-Inception KID <= 0.05; a check measures its dearer parts only once the cheaper ones pass.
+Inception KID <= 0.05; a check measures its dearer parts only once the cheaper ones pass, or every part
+with --full-bar (the curves then show KID).
 
 Each check also records the within-tag spread of the grid over real images' (feature and pixel; the
 handout repeats each pair five times): not part of the baseline, but a recipe that gets there by
@@ -76,8 +77,8 @@ STOPS = ("baseline", "release-bar", "budget")
 class Judge:
     """The handout grid of a checkpoint, read by the reference classifier and the course's face rule."""
 
-    def __init__(self, tags_file: Path, classifier: str, seed: int, real: Path | None) -> None:
-        self.tags_file, self.seed = tags_file, seed
+    def __init__(self, tags_file: Path, classifier: str, seed: int, real: Path | None, staged: bool = True) -> None:
+        self.tags_file, self.seed, self.staged = tags_file, seed, staged
         self.tags = read_testing_tags(tags_file)
         self.clf = load_classifier(resolve_checkpoint(classifier))
         self.detector = load_detector(SHARED_CASCADE if SHARED_CASCADE.exists() else None)
@@ -107,7 +108,8 @@ class Judge:
                  "feature_spread": round(div["feature_ratio"], 3), "pixel_spread": round(div["pixel_ratio"], 3),
                  "baseline": acc["both"] >= BASELINE_BOTH and faces >= PASS_FACES}
         if self.inception_ref is not None:
-            bar = release_bar(G, cond, self.clf, self.detector, self.tags, str(self.tags_file), self.inception_ref)
+            bar = release_bar(G, cond, self.clf, self.detector, self.tags, str(self.tags_file), self.inception_ref,
+                              staged=self.staged)
             point["release"] = {k: v for k, v in bar.items() if k != "release_bar"}
             point["release_bar"] = bar["release_bar"]
         return point
@@ -300,18 +302,24 @@ def plot(res: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     panels = [("both", "handout tags, both right", (0, 1.02), BASELINE_BOTH),
               ("faces", "faces found (of 25)", (0, 25.5), PASS_FACES),
               ("feature_spread", "within-tag spread / real's", (0, 1.3), None)]
+    if any("kid" in p.get("release", {}) for curve in res["curve"].values() for p in curve):  # --full-bar
+        panels.append(("kid", "Inception KID (n=500)", (0, 0.35), res.get("release_bar", RELEASE_BAR)["kid"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.7 * len(panels), 3.8))
     budget = max([0] + [r.get("budget_minutes", 0) for r in res["recipes"].values()])
+
+    def value(p: dict, key: str):
+        return p.get("release", {}).get(key) if key == "kid" else p.get(key)
+
     for name, curve in res["curve"].items():
         reached = res["recipes"][name]["minutes_to_baseline"]
         bar_reached = res["recipes"][name].get("minutes_to_release_bar")
         color = None
         for ax, (key, _, _, _) in zip(axes, panels):
-            points = [(p["minutes"], p[key]) for p in curve if key in p]
-            if key != "feature_spread":
+            points = [(p["minutes"], value(p, key)) for p in curve if value(p, key) is not None]
+            if key in ("both", "faces"):
                 points = [(0.0, 0)] + points
             if not points:  # a carried curve from before the spread was recorded
                 continue
@@ -321,13 +329,13 @@ def plot(res: dict, path: Path) -> None:
                 ax.axvline(reached, color=color, ls=":", lw=1)
             if bar_reached is not None:
                 ax.axvline(bar_reached, color=color, ls="--", lw=1.5)
-    for ax, (_, label, ylim, rule) in zip(axes, panels):
+    for ax, (key, label, ylim, rule) in zip(axes, panels):
         if rule is not None:
             ax.axhline(rule, color="gray", ls="--", lw=1)
         ax.set(xlabel="training minutes", ylabel=label, ylim=ylim, xlim=(0, budget))
         ax.grid(alpha=0.3)
         if ax.lines:
-            ax.legend(loc="lower right" if ax is axes[2] else "upper left")
+            ax.legend(loc="upper right" if key == "kid" else "lower right" if key == "feature_spread" else "upper left")
     fig.suptitle(f"Time to the course baseline (dotted: reached) and the release bar (dashed), {res['cpu']}, "
                  f"torch threads {res['threads']}",
                  fontsize=10)
@@ -352,6 +360,9 @@ def main() -> None:
                     help="real images of the release bar's KID reference [default: ../shared/data/extra_data]")
     ap.add_argument("--no-release-bar", dest="real", action="store_const", const=None,
                     help="judge the course baseline only (no Inception features, no 132-pair samples)")
+    ap.add_argument("--full-bar", action="store_true",
+                    help="measure every part of the release bar at every check, KID included (about 90 s of "
+                         "paused time each), for its curves; by default a check stops at the first part that fails")
     ap.add_argument("--data", type=Path, action="append", default=None,
                     help="training data folder, repeatable [default: ../shared/data/faces]")
     ap.add_argument("--tags", type=Path, default=ROOT / "hw3" / "testing_tags.txt", help="the handout tags")
@@ -391,7 +402,7 @@ def main() -> None:
         if name in a.recipes:
             sys.exit(f"time_to_quality: error: --carry {spec}: {name} is also in --recipes")
     work = a.work or (Path(tempfile.mkdtemp(prefix="cgan-ttq-")) if a.recipes else None)  # nothing to train: no folder
-    judge = Judge(a.tags, a.classifier, a.seed, a.real) if a.recipes else None
+    judge = Judge(a.tags, a.classifier, a.seed, a.real, staged=not a.full_bar) if a.recipes else None
 
     def publish(res: dict) -> None:
         text = json.dumps(res, indent=2) + "\n"
