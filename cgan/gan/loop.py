@@ -33,7 +33,7 @@ from cgan.data.tagged import TaggedImages
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning, SentenceConditioning
 from cgan.gan.figures import plotting_available, write_losses_png
-from cgan.gan.presets import compose
+from cgan.gan.presets import REQUIREMENTS, compose
 from cgan.gan.progress import RunProgress, stop_line
 from cgan.gan.options import (
     CHECKPOINT,
@@ -84,8 +84,7 @@ def run_config(data: TaggedImages | CaptionedImages, opts: TrainOptions,
     if opts.loss == "acgan" and cond.kind == "none":
         raise CganError("--loss acgan needs tags (ACGAN's discriminator predicts them); use --cond pair or multi")
     # The command line has composed its options with the preset already; an API caller typed them all.
-    chosen = {"arch": opts.arch, "loss": opts.loss, "cond": cond.kind, "aux_weight": opts.aux_weight,
-              "latent_codes": opts.latent_codes, "gan_int": opts.gan_int}
+    chosen = {n: getattr(opts, n) for req in REQUIREMENTS for n in (req.option, *req.depends)} | {"cond": cond.kind}
     compose(chosen, set(chosen), opts.preset)
     cfg = model_config(opts, cond)
     cfg["precision"] = resolve_precision(cfg["precision"], device)
