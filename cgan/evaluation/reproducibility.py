@@ -38,17 +38,26 @@ ORIGINALS = {name: ROOT / "samples" / f"{name}_original.png" for name in ("cgan"
 RUN_GAN_TRUNCATION = 0.6  # run_gan.sh's --truncation (tests/e2e/test_scripts.py reads the script for it)
 
 
-def outputs(engine: str = "auto") -> dict[str, bytes]:
-    """The PNG bytes run_cgan.sh, run_gan.sh and extra_run.sh write, made by the library calls behind
-    `cgan generate` and `cgan transfer` with the release files; `engine` draws the first two
+NUMPY_OUTPUTS = ("cgan", "gan")  # the grids the scripts draw with numpy; the transfer grid is torch's alone
+
+
+def outputs(engine: str = "auto", names: tuple[str, ...] = tuple(ORIGINALS)) -> dict[str, bytes]:
+    """The PNG bytes run_cgan.sh, run_gan.sh and extra_run.sh write (those of `names`), made by the library
+    calls behind `cgan generate` and `cgan transfer` with the release files; `engine` draws the first two
     ('auto', as the scripts: numpy; 'torch': the torch generator, which must give the same bytes)."""
-    cgan = generate_grid(resolve_checkpoint("cgan"), ROOT / "hw3" / "testing_tags.txt", seed=0, engine=engine)
-    gan = generate_grid(resolve_checkpoint("gan"), seed=0, n=25, truncation=RUN_GAN_TRUNCATION, engine=engine)
-    G, _ = load_transfer(resolve_checkpoint("transfer"))
-    job = transfer_job(G, [], colour_list(DEFAULT_HAIR, HAIR_COLORS, "--hair"), "keep", resolve_checkpoint("cgan"))
-    return {"cgan": png_bytes(make_grid(cgan.rendered.images, cgan.cols)),
-            "gan": png_bytes(make_grid(gan.rendered.images, gan.cols)),
-            "transfer": png_bytes(make_grid(job.grid.images, job.cols))}
+    out = {}
+    if "cgan" in names:
+        cgan = generate_grid(resolve_checkpoint("cgan"), ROOT / "hw3" / "testing_tags.txt", seed=0, engine=engine)
+        out["cgan"] = png_bytes(make_grid(cgan.rendered.images, cgan.cols))
+    if "gan" in names:
+        gan = generate_grid(resolve_checkpoint("gan"), seed=0, n=25, truncation=RUN_GAN_TRUNCATION, engine=engine)
+        out["gan"] = png_bytes(make_grid(gan.rendered.images, gan.cols))
+    if "transfer" in names:
+        G, _ = load_transfer(resolve_checkpoint("transfer"))
+        job = transfer_job(G, [], colour_list(DEFAULT_HAIR, HAIR_COLORS, "--hair"), "keep",
+                           resolve_checkpoint("cgan"))
+        out["transfer"] = png_bytes(make_grid(job.grid.images, job.cols))
+    return out
 
 
 VARIANTS = [(True, 1), (True, 2), (False, 1), (False, 2)]  # (torch.backends.mkldnn.enabled, threads)
@@ -59,10 +68,10 @@ def _shas(outs: dict[str, bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in outs.items()}
 
 
-def probe(variants: list[tuple[bool, int]] = VARIANTS) -> dict[str, dict[str, str]]:
-    """In this process: the sha256 of each output as the scripts draw them (NUMPY_ROW), then for each
-    (mkldnn, threads), drawn by torch."""
-    result = {NUMPY_ROW: _shas(outputs())}
+def probe(variants: list[tuple[bool, int]] = VARIANTS, numpy_only: bool = False) -> dict[str, dict[str, str]]:
+    """In this process: the sha256 of each output as the scripts draw them (NUMPY_ROW; `numpy_only`: of
+    the grids numpy draws alone), then for each (mkldnn, threads), drawn by torch."""
+    result = {NUMPY_ROW: _shas(outputs(names=NUMPY_OUTPUTS if numpy_only else tuple(ORIGINALS)))}
     for mkldnn, threads in variants:
         torch.backends.mkldnn.enabled = mkldnn
         torch.set_num_threads(threads)
@@ -121,12 +130,13 @@ def onednn_execs(stdout: str) -> int:
     return sum(line.startswith("onednn_verbose,v1,primitive,exec") for line in stdout.splitlines())
 
 
-def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python: str,
-                   timeout: float) -> tuple[str, int, dict[str, dict[str, str]]]:
+def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python: str, timeout: float,
+                   numpy_only: bool = False) -> tuple[str, int, dict[str, dict[str, str]]]:
     """In a process started with `env`: ATen's CPU capability, the oneDNN primitives the outputs ran
     (ONEDNN_VERBOSE lines), and the probe's sha256 per variant."""
     run_env = {**isa_environment(env), "PYTHONPATH": str(ROOT), "ONEDNN_VERBOSE": "1"}
-    r = subprocess.run([python, "-m", "cgan.evaluation.reproducibility", json.dumps(variants)], env=run_env, cwd=ROOT,
+    r = subprocess.run([python, "-m", "cgan.evaluation.reproducibility", json.dumps(variants),
+                        *(["--numpy-only"] if numpy_only else [])], env=run_env, cwd=ROOT,
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise RuntimeError(f"{env or 'native'}: probe failed:\n{r.stderr[-2000:]}")
@@ -137,10 +147,11 @@ def _probe_process(env: dict[str, str], variants: list[tuple[bool, int]], python
 def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.executable,
            timeout: float = 300) -> tuple[list[tuple[str, str, dict[str, str]]], list[tuple[str, str]]]:
     """(environment setting, in-process variant, sha256 per output) for every setting, one process each
-    (a numpy setting's process only draws NUMPY_ROW), and (setting, why) for each one not run because it cannot change a byte: the ATen level the native
-    process picks anyway, or a oneDNN ISA cap when the native process ran no oneDNN primitive (the
-    float64 outputs never reach oneDNN; each probe counts what it ran, so a change that sends them
-    there brings the caps back)."""
+    (a numpy setting's process only draws NUMPY_ROW, of the grids numpy draws: torch's kernels and the
+    transfer grid do not read its variables), and (setting, why) for each one not run because it cannot
+    change a byte: the ATen level the native process picks anyway, or a oneDNN ISA cap when the native
+    process ran no oneDNN primitive (the float64 outputs never reach oneDNN; each probe counts what it
+    ran, so a change that sends them there brings the caps back)."""
     rows, skipped = [], []
     native_capability, native_execs = "", 0
     for env in isa_settings():
@@ -152,7 +163,7 @@ def matrix(variants: list[tuple[bool, int]] = VARIANTS, python: str = sys.execut
             skipped.append((label, "the native process ran no oneDNN primitive"))
             continue
         numpy_only = bool(env) and set(env) <= set(NUMPY_VARIABLES)  # torch's kernels do not read these
-        capability, execs, shas = _probe_process(env, [] if numpy_only else variants, python, timeout)
+        capability, execs, shas = _probe_process(env, [] if numpy_only else variants, python, timeout, numpy_only)
         if not env:
             native_capability, native_execs = capability, execs
         rows += [(label, variant, s) for variant, s in shas.items()]
@@ -164,5 +175,6 @@ def original_shas() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    shas = probe([tuple(v) for v in json.loads(sys.argv[1])] if len(sys.argv) > 1 else VARIANTS)
+    shas = probe([tuple(v) for v in json.loads(sys.argv[1])] if len(sys.argv) > 1 else VARIANTS,
+                 numpy_only="--numpy-only" in sys.argv[2:])
     print(json.dumps({"capability": torch.backends.cpu.get_cpu_capability(), "variants": shas}))

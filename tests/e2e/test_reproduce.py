@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from cgan.evaluation.reproducibility import (
+    NUMPY_OUTPUTS,
     NUMPY_VARIABLES,
     isa_settings,
     matrix,
@@ -44,5 +45,7 @@ def test_originals_come_out_again_under_every_setting():
     assert len(rows) == 3 * len(ran - numpy_only) + len(numpy_only)  # the numpy row, then the two torch variants
     assert all("runs ATen at" in why or "no oneDNN primitive" in why for _, why in skipped), skipped
     want = original_shas()
+    # A numpy setting's process draws numpy's two grids (the transfer grid is torch's); the others all three.
+    assert all(set(shas) == (set(NUMPY_OUTPUTS) if env in numpy_only else set(want)) for env, _, shas in rows)
     bad = [(env, variant, name) for env, variant, shas in rows for name, sha in shas.items() if sha != want[name]]
     assert not bad, f"differs from samples/*_original.png: {bad}"
