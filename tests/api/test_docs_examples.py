@@ -74,7 +74,7 @@ def make_venv(where: Path, files: tuple[str, ...], base: Path | None = None) -> 
     if base is not None:
         (site_packages(python) / "base.pth").write_text(str(site_packages(base)) + "\n")
     for f in sorted(files, key=lambda f: (f in NO_DEPS, f)):
-        r = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        r = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile",
                             *(["--no-deps"] if f in NO_DEPS else []), "-r", str(ROOT / f)],
                            capture_output=True, text=True, timeout=1800)
         assert r.returncode == 0, f"pip install -r {f} failed:\n{r.stderr[-3000:]}"
