@@ -27,6 +27,9 @@ HELP = {
     "flip": "Random horizontal flips of the real images.",
     "mode_seeking": "Weight of the mode-seeking term (MSGAN): pushes images of one condition apart "
                     "(0: off; may be set on --resume).",
+    "mode_seeking_pairs": "The mode-seeking term compares the batch's two halves, drawn for the same tags, "
+                          "instead of a second batch drawn through G: no extra pass while the term is on "
+                          "(may be set on --resume).",
     "aux_weight": "gan, hinge: weight of an auxiliary hair and eye classifier on D's features beside its "
                   "tag-matching score (Odena et al.'s ACGAN term; D learns it on real images, G is pushed to "
                   "images it reads right): tags learnt in fewer steps (0: off).",

@@ -56,7 +56,8 @@ def _threads(n: int | None) -> None:
               help="Folder with the images (in it or in images/) and tags.csv, or captions (captions.csv or one .txt "
                    "per image); repeat to train on several tagged folders as one set.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoint, losses.csv, samples/.")
-@dataclass_options(TrainOptions, "arch cond loss base_channels batch_size epochs lr seed ema flip mode_seeking aux_weight gan_int "
+@dataclass_options(TrainOptions, "arch cond loss base_channels batch_size epochs lr seed ema flip mode_seeking mode_seeking_pairs "
+                                 "aux_weight gan_int "
                                  "kl_weight n_critic d_steps spectral_norm diffaug latent_codes init_from d_warmup device tensorboard "
                                  + RUN_CONTROL,
                    defaults=PRESETS[DEFAULT_PRESET].options,

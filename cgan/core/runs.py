@@ -37,6 +37,7 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: f
 ADJUSTABLE = {
     "ema": (lambda old, new: not old and bool(new), "adding an EMA of G (decay {})"),
     "mode_seeking": (lambda old, new: True, "mode-seeking weight {}"),
+    "mode_seeking_pairs": (lambda old, new: True, "mode seeking between the batch's halves: {}"),
     "precision": (lambda old, new: True, "precision {}"),
     "d_steps": (lambda old, new: True, "{} D steps per G step"),
 }
@@ -51,7 +52,7 @@ ADJUSTABLE_WITH_LR = {
 
 # What a setting was in runs from before it existed.
 ABSENT = {"spectral_norm": False, "diffaug": "", "mode_seeking": 0.0, "precision": "fp32", "d_steps": 1, "schedule": [],
-          "aux_weight": 0.0}
+          "aux_weight": 0.0, "mode_seeking_pairs": False}
 
 
 def resume_config(saved: dict, new: dict, keys: tuple[str, ...], step: int, path: Path,

@@ -40,6 +40,7 @@ class TrainOptions:
     kl_weight: float = 0.1  # sentences: weight of CA's KL term in G's loss (see cli)
     gan_int: bool = False  # sentences: GAN-INT, G also fools D on midpoints of two captions
     mode_seeking: float = 0.0  # weight of Mao et al.'s mode-seeking term (0: off)
+    mode_seeking_pairs: bool = False  # the term compares the batch's halves (drawn for the same tags): no second G pass
     aux_weight: float = 0.0  # gan, hinge: weight of D's auxiliary hair/eye classifier term (0: off)
     latent_codes: bool = False  # biggan, --cond none: G reads a hair and an eye code from its noise
     init_from: str | None = None  # a generator checkpoint whose weights start G (a new run only)
@@ -84,6 +85,7 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
         **({"d_warmup": opts.d_warmup} if opts.d_warmup else {}),
         "d_steps": opts.d_steps,
         **({"aux_weight": opts.aux_weight} if opts.aux_weight else {}),
+        **({"mode_seeking_pairs": True} if opts.mode_seeking_pairs else {}),
         **({"schedule": [dict(stage) for stage in opts.schedule]} if opts.schedule else {}),
         **({"preset": opts.preset} if opts.preset else {}),
         **({"ca_dim": opts.ca_dim, "kl_weight": opts.kl_weight, "gan_int": opts.gan_int}
@@ -92,5 +94,5 @@ def model_config(opts: TrainOptions, cond: Conditioning) -> dict:
 
 
 RESUME_KEYS = ("arch", "loss", "base_channels", "z_dim", "cond", "ema", "spectral_norm", "diffaug", "ca_dim", "gan_int",
-               "mode_seeking", "precision", "latent_codes", "d_steps", "schedule", "aux_weight")
+               "mode_seeking", "precision", "latent_codes", "d_steps", "schedule", "aux_weight", "mode_seeking_pairs")
 LR_KEYS = ("lr", "lr_d")  # compared on --resume only when --lr is given; otherwise the run keeps its own

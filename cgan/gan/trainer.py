@@ -86,14 +86,16 @@ class Trainer:
         z = torch.randn(real.shape[0], G.z_dim, device=self.device)
         every = self.cfg["n_critic"] if loss == "wgan-gp" else self.cfg.get("d_steps", 1)
         do_g = self.step_count % every == 0 and self.step_count >= self.cfg.get("d_warmup", 0)
+        fake_labels = self._fake_labels(labels)
+        c_fake = c if fake_labels is labels else self.cond.encode(*fake_labels)
         with torch.set_grad_enabled(do_g), self._amp():
-            fake = self.Gd(z, c)
+            fake = self.Gd(z, c_fake)
             kl = G.text.kl if self.cfg.get("ca_dim") else None
         real = self._aug(real)
         fake_d = self._aug(fake.detach())
 
         with self._amp():
-            d_loss = self._d_loss(loss, real, fake_d, c, labels)
+            d_loss = self._d_loss(loss, real, fake_d, c, labels, c_fake, fake_labels)
         self.opt_D.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_D.step()
@@ -102,7 +104,7 @@ class Trainer:
         if do_g:
             D.requires_grad_(False)
             with self._amp():
-                g_loss = self._g_loss(loss, z, c, kl, fake, labels)
+                g_loss = self._g_loss(loss, z, c_fake, kl, fake, fake_labels)
             self.opt_G.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_G.step()
@@ -121,30 +123,47 @@ class Trainer:
     def _amp(self):
         return autocast(self.cfg, self.device.type)
 
+    def _pairs_mode_seeking(self) -> bool:
+        """Whether this step's mode-seeking term compares the batch's two halves (see _fake_labels)."""
+        return bool(self.cfg.get("mode_seeking_pairs") and self._mode_seeking_weight())
+
+    def _mode_seeking_weight(self) -> float:
+        return stage_settings(self.cfg, self.step_count).get("mode_seeking", self.cfg.get("mode_seeking"))
+
+    def _fake_labels(self, labels: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """The tags G draws this step: the batch's own, or, where the mode-seeking term compares the batch's
+        halves, the first half's twice (the term then costs no second pass through G)."""
+        if not self._pairs_mode_seeking():
+            return labels
+        n, half = labels[0].shape[0], labels[0].shape[0] // 2
+        idx = torch.arange(n, device=labels[0].device)
+        idx[half:2 * half] = idx[:half]
+        return tuple(label[idx] for label in labels)
+
     def _d_loss(self, loss: str, real: torch.Tensor, fake_d: torch.Tensor, c: torch.Tensor | None,
-                labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
+                labels: tuple[torch.Tensor, ...], c_fake: torch.Tensor | None,
+                fake_labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
         D = self.D
         if loss in ("gan", "hinge"):
             c_wrong = self.cond.wrong_codes(*labels, self.gen) if self.cond.conditional else None
             out = self.Dd(real, c, c_wrong)
             d_fn = losses.matching_d_loss if loss == "gan" else losses.hinge_d_loss
-            d_loss = d_fn(out[0], D(fake_d, c)[0], out[3] if c_wrong is not None else None)
+            d_loss = d_fn(out[0], D(fake_d, c_fake)[0], out[3] if c_wrong is not None else None)
             if self.cfg.get("aux_weight"):  # on real images only: what the tags look like, not G's guesses
                 d_loss = d_loss + self.cfg["aux_weight"] * losses.class_loss(out[1], out[2], *labels)
             return d_loss
         if loss == "acgan":
-            hair, eyes = labels
             sr, hr, er = self.Dd(real)
             sf, hf, ef = D(fake_d)
-            return losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, hair, eyes),
-                                       losses.class_loss(hf, ef, hair, eyes))
+            return losses.acgan_d_loss(sr, sf, losses.class_loss(hr, er, *labels),
+                                       losses.class_loss(hf, ef, *fake_labels))
         gp = losses.gradient_penalty(self.D, real, fake_d, c, self.gen)
-        return losses.wgan_d_loss(self.Dd(real, c)[0], D(fake_d, c)[0]) + self.cfg["gp_weight"] * gp
+        return losses.wgan_d_loss(self.Dd(real, c)[0], D(fake_d, c_fake)[0]) + self.cfg["gp_weight"] * gp
 
     def _g_loss(self, loss: str, z: torch.Tensor, c: torch.Tensor | None, kl: torch.Tensor | None,
                 fake: torch.Tensor, labels: tuple[torch.Tensor, ...]) -> torch.Tensor:
         D = self.D
-        fake = self._aug(fake)
+        drawn, fake = fake, self._aug(fake)
         if loss in ("gan", "hinge"):
             score, hair, eyes = D(fake, c)
             g_loss = (losses.nonsaturating_g_loss if loss == "gan" else losses.hinge_g_loss)(score)
@@ -157,9 +176,11 @@ class Trainer:
             g_loss = losses.wgan_g_loss(D(fake, c)[0])
         if kl is not None:
             g_loss = g_loss + self.cfg["kl_weight"] * kl
-        weight = stage_settings(self.cfg, self.step_count).get("mode_seeking", self.cfg.get("mode_seeking"))
+        weight = self._mode_seeking_weight()
         if weight:
-            g_loss = g_loss + weight * self._mode_seeking(z, c, fake)
+            # The halves are compared as drawn (augmented, each image moves its own way); the second
+            # pass's term compares with the augmented batch, as the shipped cgan was trained.
+            g_loss = g_loss + weight * self._mode_seeking(z, c, drawn if self._pairs_mode_seeking() else fake)
         if self.cfg.get("gan_int"):  # Reed et al.'s GAN-INT: midpoints of two captions should look real too
             c_int = 0.5 * (c + c.roll(1, 0))
             g_fn = losses.hinge_g_loss if loss == "hinge" else losses.nonsaturating_g_loss
@@ -169,8 +190,12 @@ class Trainer:
     def _mode_seeking(self, z: torch.Tensor, c: torch.Tensor | None, fake: torch.Tensor) -> torch.Tensor:
         """MSGAN (Mao et al. 2019): two noises under the same condition should give images as far apart
         as the noises are; the term is 1 / (image distance / noise distance), per sample."""
-        z2 = torch.randn_like(z)
-        fake2 = self.G(z2, c)
+        if self._pairs_mode_seeking():  # the batch's halves share their tags already
+            half = z.shape[0] // 2
+            z, z2, fake, fake2 = z[:half], z[half:2 * half], fake[:half], fake[half:2 * half]
+        else:
+            z2 = torch.randn_like(z)
+            fake2 = self.G(z2, c)
         ratio = (fake - fake2).abs().flatten(1).mean(1) / (z - z2).abs().mean(1)
         return (1.0 / (ratio + 1e-5)).mean()
 

@@ -7,7 +7,10 @@ import torch
 
 from cgan.core.errors import CganError
 from cgan.gan import losses
+from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.gan.build import generator_from_checkpoint, load_run
+from cgan.gan.conditioning import Conditioning
+from cgan.gan.options import TrainOptions, model_config
 from cgan.gan.trainer import Trainer
 
 from helpers import load, quick_train
@@ -111,6 +114,30 @@ def test_mode_seeking_term_and_setting_it_on_resume(data, tmp_path):
     assert s["config"]["mode_seeking"] == 1.0 and s["config"]["mode_seeking_from_step"] > 0 and s["epoch"] == 2
 
 
+@pytest.mark.parametrize("loss, pairs", [("hinge", False), ("hinge", True), ("gan", True), ("acgan", True),
+                                         ("wgan-gp", True)])
+def test_mode_seeking_between_the_batchs_halves_saves_the_second_pass(loss, pairs):
+    """With mode_seeking_pairs, the term's steps draw the first half's tags twice and compare the halves:
+    one pass through G a step; without it (and before the term's stage) G draws the batch's own tags."""
+    opts = TrainOptions(out="-", arch="biggan", cond="multi", loss=loss, base_channels=8, batch_size=6,
+                        schedule=({"from_step": 1, "mode_seeking": 1.0},), mode_seeking_pairs=pairs, n_critic=1)
+    colours = ("blue", "pink", "red", "black", "aqua", "gray")
+    t = Trainer(model_config(opts, Conditioning("multi", [(h, "red") for h in colours])))
+    seen = []  # the hair colour of each image G draws, call by call
+    t.G.register_forward_hook(lambda m, args, out: seen.append(args[1][:, :len(HAIR_INDEX)].argmax(1).tolist()))
+    hair = torch.tensor([HAIR_INDEX[h] for h in colours])
+    eyes = torch.tensor([EYE_INDEX["red"]] * 6)
+    t.step(torch.rand(6, 3, 64, 64) * 2 - 1, hair, eyes)
+    assert seen == [hair.tolist()]  # before the term's stage: the batch's own tags, one pass
+    seen.clear()
+    t.step(torch.rand(6, 3, 64, 64) * 2 - 1, hair, eyes)
+    if pairs:
+        assert seen == [hair[[0, 1, 2, 0, 1, 2]].tolist()]
+    else:
+        assert seen == [hair.tolist()] * 2  # the batch, then the term's second noise
+    assert all(torch.isfinite(p).all() for p in t.G.parameters())
+
+
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(data, tmp_path, monkeypatch):
     ckpt = quick_train(data, tmp_path / "r", epochs=1)
     before = ckpt.read_bytes()
@@ -146,7 +173,8 @@ def test_aux_weight_adds_a_classifier_that_both_losses_use_and_resume_keeps(data
     def d_and_g_loss(weight: float):
         t.cfg = {**cfg, "aux_weight": weight}
         t.gen.manual_seed(0)  # the same wrong tags in both
-        return t._d_loss("hinge", real, fake, c, (hair, eyes)), t._g_loss("hinge", z, c, None, fake, (hair, eyes))
+        labels = (hair, eyes)
+        return t._d_loss("hinge", real, fake, c, labels, c, labels), t._g_loss("hinge", z, c, None, fake, labels)
 
     (d_aux, g_aux), (d_plain, g_plain) = d_and_g_loss(0.5), d_and_g_loss(0.0)
     with torch.no_grad():
