@@ -22,13 +22,11 @@ cgan_setup() {  # cgan_setup REQUIREMENTS_FILE [NO_DEPS_REQUIREMENTS_FILE]
     want="$(cat "$CGAN_ROOT"/requirements*.txt "$req" | sha256sum | cut -c1-16)"
     have="$(cat "$venv/.cgan-stamp-$1" 2>/dev/null || true)"
     if [ "$want" != "$have" ]; then
-        # --no-compile: Python compiles what it imports on first use; compiling all of torch up front
-        # would cost the first run time for files it never reads.
         echo "cgan: installing $1 into $venv (first run only)" >&2
-        "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile -r "$req" >&2 \
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2 \
             || { echo "cgan: error: pip install -r $1 failed" >&2; return 1; }
         if [ -n "$nodeps" ]; then  # packages whose declared dependencies would drag in a CUDA torch
-            "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile --no-deps -r "$nodeps" >&2 \
+            "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r "$nodeps" >&2 \
                 || { echo "cgan: error: pip install --no-deps -r $2 failed" >&2; return 1; }
         fi
         echo "$want" > "$venv/.cgan-stamp-$1"

@@ -73,6 +73,7 @@ def make_venv(where: Path, files: tuple[str, ...], base: Path | None = None) -> 
     python = where / "bin" / "python"
     if base is not None:
         (site_packages(python) / "base.pth").write_text(str(site_packages(base)) + "\n")
+    # --no-compile: each venv serves a few short runs, cheaper than compiling all of torch up front.
     for f in sorted(files, key=lambda f: (f in NO_DEPS, f)):
         r = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile",
                             *(["--no-deps"] if f in NO_DEPS else []), "-r", str(ROOT / f)],
