@@ -15,6 +15,7 @@ from click.core import ParameterSource
 from cgan.cli.common import log
 from cgan.cli.options import dataclass_options
 from cgan.core.errors import CganError
+from cgan.core.runs import ABSENT, ADJUSTABLE
 from cgan.core.files import check_output, check_output_folder
 from cgan.data.augment import check_policy
 from cgan.data.captioned import has_captions
@@ -37,13 +38,17 @@ CACHE = click.option("--cache/--no-cache", default=True, show_default=True, help
 RUN_CONTROL = "max_steps time_limit resume precision"
 
 
+def saved_config(out: Path) -> dict | None:
+    """The config of the run in `out`, or None where there is none yet."""
+    path = out / CHECKPOINT
+    return load_run(path)["config"] if path.is_file() else None
+
+
 def run_preset(out: Path) -> str | None:
     """The preset a run in `out` was started from: a plain --resume goes on with its own recipe. A run
     from before presets recorded none, and resumes from its options as given."""
-    path = out / CHECKPOINT
-    if not path.is_file():
-        return DEFAULT_PRESET
-    return load_run(path)["config"].get("preset")
+    config = saved_config(out)
+    return DEFAULT_PRESET if config is None else config.get("preset")
 
 
 def _threads(n: int | None) -> None:
@@ -100,6 +105,10 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
     base = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
     options.update({k: recipe.get(k, base[k]) for k in options if k not in given})
     options.update({k: v for k, v in recipe.items() if k not in options})  # what has no option (the schedule)
+    saved = saved_config(out) if options["resume"] else None
+    if saved is not None:  # a setting a resume may change keeps the run's own value unless typed now
+        options.update({k: saved.get(k, ABSENT.get(k, options[k])) for k in ADJUSTABLE
+                        if k in options and k not in given})
     if "cond" not in given and options["cond"] != "sentence" and any(has_captions(Path(d)) for d in data_dirs):
         say(f"note: --cond sentence instead of the {preset} preset's {options['cond']}: the data holds captions")
         options["cond"] = "sentence"

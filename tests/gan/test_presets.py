@@ -78,6 +78,21 @@ def test_a_plain_resume_goes_on_with_the_runs_own_preset(synth_extra, tmp_path):
     assert s["step"] == 3 and s["config"]["preset"] == "course" and s["config"]["arch"] == "dcgan64"
 
 
+def test_a_plain_resume_keeps_the_settings_typed_at_the_start(synth_extra, tmp_path):
+    """--precision and --mode-seeking-pairs may change on --resume, but only when typed there: a plain
+    --resume keeps what the run was started with, not the preset's value."""
+    base = ["train", "--data", synth_extra, "--out", tmp_path / "r", "--base-channels", 8, "--batch-size", 16,
+            "--threads", 1]
+    r = run(*base, "--max-steps", 2, "--precision", "fp32", "--no-mode-seeking-pairs")
+    assert r.exit_code == 0, r.output
+    assert run(*base, "--resume", "--max-steps", 3).exit_code == 0
+    cfg = load_run(tmp_path / "r" / "checkpoint.pt")["config"]
+    assert cfg["precision"] == "fp32" and not cfg.get("mode_seeking_pairs") and "precision_from_step" not in cfg
+    assert run(*base, "--resume", "--max-steps", 4, "--mode-seeking-pairs").exit_code == 0
+    cfg = load_run(tmp_path / "r" / "checkpoint.pt")["config"]
+    assert cfg["mode_seeking_pairs"] is True and cfg["mode_seeking_pairs_from_step"] == 3
+
+
 def _trainer(schedule: tuple) -> Trainer:
     opts = TrainOptions(out="-", base_channels=8, batch_size=4, schedule=schedule, mode_seeking=0.0)
     return Trainer(model_config(opts, Conditioning("pair", [("blue", "red"), ("pink", "green")])))
