@@ -44,11 +44,10 @@ def saved_config(out: Path) -> dict | None:
     return load_run(path)["config"] if path.is_file() else None
 
 
-def run_preset(out: Path) -> str | None:
-    """The preset a run in `out` was started from: a plain --resume goes on with its own recipe. A run
+def run_preset(saved: dict | None) -> str | None:
+    """The preset of the run whose config is `saved`: a plain --resume goes on with its own recipe. A run
     from before presets recorded none, and resumes from its options as given."""
-    config = saved_config(out)
-    return DEFAULT_PRESET if config is None else config.get("preset")
+    return DEFAULT_PRESET if saved is None else saved.get("preset")
 
 
 def _threads(n: int | None) -> None:
@@ -100,12 +99,12 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
     say = log if int(os.environ.get("RANK", "0")) == 0 else (lambda m: None)  # under torchrun rank 0 speaks
     # Options not given come from the preset, else from TrainOptions (the help shows the default preset's).
     given = {k for k in options if ctx.get_parameter_source(k) is not ParameterSource.DEFAULT}
-    preset = preset or (run_preset(out) if options["resume"] else DEFAULT_PRESET)
+    saved = saved_config(out) if options["resume"] else None  # read once: a checkpoint is megabytes
+    preset = preset or (run_preset(saved) if options["resume"] else DEFAULT_PRESET)
     recipe = preset_options(preset) if preset else {}
     base = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
     options.update({k: recipe.get(k, base[k]) for k in options if k not in given})
     options.update({k: v for k, v in recipe.items() if k not in options})  # what has no option (the schedule)
-    saved = saved_config(out) if options["resume"] else None
     if saved is not None:  # a setting a resume may change keeps the run's own value unless typed now
         options.update({k: saved.get(k, ABSENT.get(k, options[k])) for k in ADJUSTABLE
                         if k in options and k not in given})
