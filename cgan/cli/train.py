@@ -100,6 +100,7 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
     # Options not given come from the preset, else from TrainOptions (the help shows the default preset's).
     given = {k for k in options if ctx.get_parameter_source(k) is not ParameterSource.DEFAULT}
     saved = saved_config(out) if options["resume"] else None  # read once: a checkpoint is megabytes
+    typed_preset = preset
     preset = preset or (run_preset(saved) if options["resume"] else DEFAULT_PRESET)
     recipe = preset_options(preset) if preset else {}
     base = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
@@ -108,6 +109,10 @@ def train(ctx: click.Context, data_dirs: tuple[Path, ...], out: Path, threads: i
     if saved is not None:  # a setting a resume may change keeps the run's own value unless typed now
         options.update({k: saved.get(k, ABSENT.get(k, options[k])) for k in ADJUSTABLE
                         if k in options and k not in given})
+    if saved is not None and not typed_preset:
+        # The schedule has no option to type: a plain --resume goes on with the run's own, even where
+        # its preset's recipe has changed since the run started.
+        options["schedule"] = tuple(saved.get("schedule", ()))
     if "cond" not in given and options["cond"] != "sentence" and any(has_captions(Path(d)) for d in data_dirs):
         say(f"note: --cond sentence instead of the {preset} preset's {options['cond']}: the data holds captions")
         options["cond"] = "sentence"

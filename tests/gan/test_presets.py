@@ -11,7 +11,7 @@ from cgan.course.colors import EYE_INDEX, HAIR_INDEX
 from cgan.gan.build import load_run
 from cgan.gan.conditioning import Conditioning
 from cgan.gan.options import TrainOptions, model_config
-from cgan.gan.presets import DEFAULT_PRESET, PRESETS
+from cgan.gan.presets import DEFAULT_PRESET, PRESETS, Preset
 from cgan.gan.trainer import Trainer, learning_rates
 
 
@@ -91,6 +91,25 @@ def test_a_plain_resume_keeps_the_settings_typed_at_the_start(synth_extra, tmp_p
     assert run(*base, "--resume", "--max-steps", 4, "--mode-seeking-pairs").exit_code == 0
     cfg = load_run(tmp_path / "r" / "checkpoint.pt")["config"]
     assert cfg["mode_seeking_pairs"] is True and cfg["mode_seeking_pairs_from_step"] == 3
+
+
+def test_a_plain_resume_keeps_the_runs_schedule_when_the_preset_has_changed(synth_extra, tmp_path, monkeypatch):
+    """A run started under an older recipe of its preset goes on with the schedule it was started with:
+    the schedule has no option, so a refusal would name nothing the user typed."""
+    base = ["train", "--data", synth_extra, "--out", tmp_path / "r", "--base-channels", 8, "--batch-size", 16,
+            "--threads", 1, "--precision", "fp32"]
+    assert run(*base, "--max-steps", 2).exit_code == 0
+    started = load_run(tmp_path / "r" / "checkpoint.pt")["config"]["schedule"]
+    assert started == [dict(stage) for stage in PRESETS[DEFAULT_PRESET].options["schedule"]]
+    newer = PRESETS[DEFAULT_PRESET].options | {"schedule": ({"from_step": 1, "lr_scale": 0.1},)}
+    monkeypatch.setitem(PRESETS, DEFAULT_PRESET, Preset("a newer recipe", newer))
+    r = run(*base, "--resume", "--max-steps", 3)
+    assert r.exit_code == 0, r.output
+    saved = load_run(tmp_path / "r" / "checkpoint.pt")
+    assert saved["step"] == 3 and saved["config"]["schedule"] == started
+    # Typing the preset asks for its recipe as it is now: the run's other schedule is named.
+    r = CliRunner().invoke(cli, [str(a) for a in (*base, "--resume", "--max-steps", 4, "--preset", DEFAULT_PRESET)])
+    assert r.exit_code != 0 and "schedule" in r.output
 
 
 def _trainer(schedule: tuple) -> Trainer:
