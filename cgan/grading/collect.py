@@ -9,7 +9,7 @@ most OTHERS_CAP. A file that is too large, a link, a FIFO or a directory where a
 taken, and the notes say so: a 600 MB checkpoint beside the grid never costs the grid. No path
 component is followed through a symbolic link.
 
-As a script it writes one JSON line (the files' names, sizes and mtimes, and the notes), then the files'
+As a script it writes one JSON line (the files' names, sizes and ctimes, and the notes), then the files'
 bytes one after another: `read_stream` turns that back into files. At the namespaces level it runs
 inside the sandbox's mount namespace, where the copy lives, from source text the grader passes on its
 command line (never from a file the submission could have changed).
@@ -54,7 +54,8 @@ def _open(root_fd: int, name: str) -> int:
 
 
 def _read(root_fd: int, name: str, cap: int) -> tuple[bytes, int] | str:
-    """(the bytes, mtime in ns) of a regular file of at most `cap` bytes, else why it was not taken."""
+    """(the bytes, ctime in ns) of a regular file of at most `cap` bytes, else why it was not taken. The
+    ctime, not the mtime: a script can date a file as it likes (touch, tar, cp -p), never its last change."""
     try:
         fd = _open(root_fd, name)
     except FileNotFoundError:
@@ -73,7 +74,7 @@ def _read(root_fd: int, name: str, cap: int) -> tuple[bytes, int] | str:
             got += len(chunk)
         if got > cap:
             return f"over the {_mb(cap)} cap"
-        return b"".join(chunks), st.st_mtime_ns
+        return b"".join(chunks), st.st_ctime_ns
     finally:
         os.close(fd)
 
@@ -103,7 +104,7 @@ def _listing(root_fd: int, folder: str, depth: int) -> Iterator[tuple[str, int]]
 
 
 def collect(root: str, outputs: list[str], dirs: list[str]) -> tuple[dict[str, tuple[bytes, int]], list[str]]:
-    """The files of a finished run under `root` (name -> (bytes, mtime in ns)), and notes for the log."""
+    """The files of a finished run under `root` (name -> (bytes, ctime in ns)), and notes for the log."""
     files: dict[str, tuple[bytes, int]] = {}
     notes = []
     try:
@@ -153,7 +154,7 @@ def write_stream(files: dict[str, tuple[bytes, int]], notes: list[str], out) -> 
 
 
 def read_stream(data: bytes) -> tuple[dict[str, tuple[bytes, float]], list[str]]:
-    """The files (name -> (bytes, mtime in s)) and notes of a stream; a cut or garbled one gives what it
+    """The files (name -> (bytes, ctime in s)) and notes of a stream; a cut or garbled one gives what it
     holds whole."""
     line, sep, rest = data.partition(b"\n")
     try:
@@ -161,10 +162,10 @@ def read_stream(data: bytes) -> tuple[dict[str, tuple[bytes, float]], list[str]]
     except ValueError:
         head = {}
     files, at = {}, 0
-    for name, size, mtime in head.get("files", []):
+    for name, size, ctime in head.get("files", []):
         if at + size > len(rest):
             break
-        files[name] = (rest[at:at + size], mtime / 1e9)
+        files[name] = (rest[at:at + size], ctime / 1e9)
         at += size
     return files, list(head.get("notes", []))
 

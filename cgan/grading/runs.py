@@ -246,7 +246,7 @@ def _finish(proc: subprocess.Popen, out: CappedReader, status_data: bytes, backs
         status = {"exit_code": None, "timed_out": backstop, "ended_ns": 0, "left_behind": 0}
         files = {}
     ended = status["ended_ns"] / 1e9
-    late = sorted(n for n, (_, mtime) in files.items() if not ended or mtime > ended)
+    late = sorted(n for n, (_, changed) in files.items() if not ended or changed > ended)
     kept = {n: data for n, (data, _) in files.items() if n not in late}
     return RunResult(status["exit_code"], bool(status["timed_out"] or backstop), time.monotonic() - t0, text,
                      out.total, kept, "", setup_error, late, int(status["left_behind"]), notes)
