@@ -73,27 +73,29 @@ def _children(zombies: bool = False) -> list[int]:
     return kids
 
 
-def kill_all(deadline_s: float = 30.0) -> int:
-    """SIGKILL every descendant until none is left (a child killed here re-parents its own children to
-    this subreaper, so each round catches the next generation); returns how many were killed."""
-    killed = 0
+def kill_all(spare: int = 0, deadline_s: float = 30.0) -> int:
+    """SIGKILL and reap every descendant but `spare` until none is left (a child killed here re-parents its
+    own children to this subreaper, so each round catches the next generation); returns how many there
+    were, the ones that had already exited included. `spare` (the script, exited) is left unreaped."""
+    seen: set[int] = set()
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        kids = _children()
+        kids = [k for k in _children(zombies=True) if k != spare]
+        if not kids:
+            break
         for pid in kids:
+            seen.add(pid)
             try:
                 os.kill(pid, signal.SIGKILL)
-                killed += 1
             except ProcessLookupError:
                 pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+        for pid in kids:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
                 pass
-        except ChildProcessError:
-            return killed
-        if not kids:
-            time.sleep(0.01)
-    return killed
+        time.sleep(0.001)
+    return len(seen)
 
 
 def run(argv: list[str], spec: dict, status_fd: int) -> int:
@@ -122,9 +124,11 @@ def run(argv: list[str], spec: dict, status_fd: int) -> int:
     timed_out = not ready
     if timed_out:
         os.kill(pid, signal.SIGKILL)
+    # What the script left behind dies before the script is reaped: until then its pid stays taken, so a
+    # job polling `kill -0` for the script's end never sees it, and cannot write once it has ended (a
+    # file's ctime comes from a coarse clock and would not give such a write away).
+    killed = kill_all(spare=pid)
     _, status = os.waitpid(pid, 0)
-    before = len(_children(zombies=True))
-    killed = max(before, kill_all())
     code = os.waitstatus_to_exitcode(status)
     line = {"exit_code": code, "timed_out": timed_out, "ended_ns": ended_ns, "left_behind": killed}
     os.write(status_fd, (json.dumps(line) + "\n").encode())
