@@ -3,6 +3,7 @@ and the release bar.
 
     python bench/time_to_quality.py                                   # course, then laptop: 120 min each
     python bench/time_to_quality.py --recipes laptop,release --budget 60,240 --stop-at release-bar
+    python bench/time_to_quality.py --recipes hour --budget 60 --precision fp32   # as on a CPU without bf16
     python bench/time_to_quality.py --budget 3 --check-every 1 --work /tmp/ttq \\
         --json /tmp/ttq/ttq.json --plot /tmp/ttq/ttq.png                # a smoke run
 
@@ -170,6 +171,8 @@ def run_recipe(name: str, budget: float, a: argparse.Namespace, judge: Judge, wo
         cmd += ["--threads", str(a.threads)]
     if a.device:
         cmd += ["--device", a.device]
+    if a.precision:
+        cmd += ["--precision", a.precision]
     tr = Trainer(cmd, work / f"{name}.log")
     curve: list[dict] = []
     reached, bar_reached, stopped, seen, next_check, elapsed = None, None, "budget", None, a.check_every, 0.0
@@ -370,6 +373,9 @@ def main() -> None:
     ap.add_argument("--classifier", default="tagnet", help="reference classifier (file or release name)")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads for training [default: torch's]")
     ap.add_argument("--device", default=None, help="training device (cgan train --device) [default: its auto]")
+    ap.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=None,
+                    help="training precision (cgan train --precision), e.g. fp32 for a CPU without bf16 "
+                         "[default: each recipe's own]")
     ap.add_argument("--work", type=Path, default=None,
                     help="folder for the runs and their logs [default: a temp folder]")
     ap.add_argument("--carry", action="append", default=[], metavar="NAME=FILE",
