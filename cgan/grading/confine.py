@@ -73,7 +73,7 @@ def _children(zombies: bool = False) -> list[int]:
     return kids
 
 
-def kill_all(spare: int = 0, deadline_s: float = 30.0) -> int:
+def kill_all(spare: int, deadline_s: float = 30.0) -> int:
     """SIGKILL and reap every descendant but `spare` until none is left (a child killed here re-parents its
     own children to this subreaper, so each round catches the next generation); returns how many there
     were, the ones that had already exited included. `spare` (the script, exited) is left unreaped."""

@@ -295,4 +295,5 @@ def run_plain(src: Path, extra: Path, tmp: Path, argv: list[str], limits: Limits
     out.join(timeout=10)
     cg.close()  # anything that escaped confine.py's subreaper (it cannot) is killed before the files are read
     files, notes = collect_files(str(copy), setup.outputs, setup.collect) if status.total else ({}, [])
-    return _finish(proc, out, bytes(status.head), backstop, t0, {n: (d, m / 1e9) for n, (d, m) in files.items()}, notes)
+    got = {n: (d, changed / 1e9) for n, (d, changed) in files.items()}
+    return _finish(proc, out, bytes(status.head), backstop, t0, got, notes)

@@ -36,16 +36,16 @@ def test_post_exit_rewriter(tmp_path, level, monkeypatch):
     assert _alive(marker) == []
 
 
-
 @pytest.mark.parametrize("level", LEVELS)
 def test_an_output_dated_ahead_is_on_time(tmp_path, level, monkeypatch):
-    """A grid unpacked with its maker's clock ahead (tar, cp -p) was still written on time: what counts is when
-    the file last changed, which no script can set (nor, then, date a late write back)."""
+    """A grid unpacked with its maker's clock ahead (tar, cp -p) was still written on time: what counts is
+    when the file last changed, which no script can set (nor, then, date a late write back)."""
     use_level(level, monkeypatch)
     r = run_at(tmp_path, level, """mkdir -p samples; echo good > samples/cgan.png; touch -m -d '+1 hour' samples/cgan.png
         """, outputs=("samples/cgan.png",))
     assert r.exit_code == 0, r.output
     assert r.files.get("samples/cgan.png") == b"good\n" and r.late == []
+
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_double_forked_survivor_is_killed_at_the_limit(tmp_path, level, monkeypatch):
